@@ -1,0 +1,105 @@
+"""Start and stop Azurite (the npm package) for Table, Blob and Queue storage on loopback ports."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ACCOUNT_NAME = "devstoreaccount1"
+# The well-known Azurite development key, published in Azurite's README; not a secret.
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Ask the OS for a free TCP port on host."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
+    """Block until host:port accepts TCP connections, or raise TimeoutError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s") from None
+            time.sleep(0.05)
+
+
+def azurite_executable() -> str:
+    local = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+    if local.exists():
+        return str(local)
+    found = shutil.which("azurite")
+    if not found:
+        raise FileNotFoundError("Azurite is not installed: run `npm ci` in the repository root (or `make bootstrap`)")
+    return found
+
+
+@dataclass
+class Azurite:
+    """An Azurite process with in-memory persistence; ports default to free ones."""
+
+    host: str = "127.0.0.1"
+    blob_port: int = 0
+    queue_port: int = 0
+    table_port: int = 0
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def connection_string(self) -> str:
+        base = f"http://{self.host}"
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={base}:{self.blob_port}/{ACCOUNT_NAME};"
+            f"QueueEndpoint={base}:{self.queue_port}/{ACCOUNT_NAME};"
+            f"TableEndpoint={base}:{self.table_port}/{ACCOUNT_NAME};"
+        )
+
+    def start(self, timeout: float = 60.0) -> Azurite:
+        self.blob_port = self.blob_port or free_port(self.host)
+        self.queue_port = self.queue_port or free_port(self.host)
+        self.table_port = self.table_port or free_port(self.host)
+        command = [
+            azurite_executable(),
+            "--silent",
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--disableProductStyleUrl",
+            "--blobHost", self.host, "--blobPort", str(self.blob_port),
+            "--queueHost", self.host, "--queuePort", str(self.queue_port),
+            "--tableHost", self.host, "--tablePort", str(self.table_port),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+        try:
+            for port in (self.blob_port, self.queue_port, self.table_port):
+                wait_for_port(self.host, port, timeout)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> Azurite:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
