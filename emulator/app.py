@@ -1,0 +1,147 @@
+"""aiohttp application: signed REST under /calling, OpenID/JWKS for callback tokens, control API under /emulator."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from .clock import Clock
+from .config import SUPPORTED_API_VERSIONS, EmulatorConfig
+from .delivery import CallbackSender, Delivery, EventGridPublisher, parse_subscription
+from .errors import AcsError, bad_request
+from .hmac_auth import verify
+from .models import Backend
+from .operations import CALL_OF_REQUEST, ApiRequest, Operation, parse_body
+from .tokens import TokenIssuer
+
+logger = logging.getLogger(__name__)
+
+BACKEND = web.AppKey("backend", Backend)
+OPERATIONS = web.AppKey("operations", list)
+OPENID_PATH = "/calling/.well-known/acsopenidconfiguration"
+JWKS_PATH = "/calling/keys"
+
+
+def all_operations() -> list[Operation]:
+    from . import call_control, media, participants, recording, streaming
+
+    return [*call_control.OPERATIONS, *participants.OPERATIONS, *media.OPERATIONS, *streaming.OPERATIONS,
+            *recording.OPERATIONS]
+
+
+def all_listeners(backend: Backend) -> list:
+    from . import media, recording, streaming
+
+    return [media.listener(backend), streaming.listener(backend), recording.listener(backend)]
+
+
+def create_app(config: EmulatorConfig) -> web.Application:
+    """Build the emulator application; the backend and its HTTP client session live with the app."""
+    from . import control
+
+    config.validate()
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app[OPERATIONS] = all_operations()
+    app.router.add_get(OPENID_PATH, openid_configuration)
+    app.router.add_get(JWKS_PATH, jwks)
+    app.router.add_route("*", "/calling/{tail:.*}", dispatch)
+    app.router.add_route("*", "/calling{tail:[:].*}", dispatch)
+    app.add_routes(control.routes)
+    app.cleanup_ctx.append(lambda app: _backend_context(app, config))
+    return app
+
+
+async def _backend_context(app: web.Application, config: EmulatorConfig) -> AsyncIterator[None]:
+    clock = Clock(config.time_scale)
+    tokens = TokenIssuer(audience=config.jwt_audience, issuer=config.jwt_issuer)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        holder: dict[str, Backend] = {}
+
+        def record(delivery: Delivery) -> None:
+            backend = holder["backend"]
+            log = backend.store("deliveries", list)
+            log.append(delivery)
+            if delivery.error or (delivery.status is not None and delivery.status >= 300):
+                logger.warning("%s delivery to %s failed: %s", delivery.kind, delivery.url,
+                               delivery.error or delivery.status)
+
+        callbacks = CallbackSender(session, tokens, on_delivery=record)
+        eventgrid = EventGridPublisher(session, clock, [parse_subscription(s) for s in config.eventgrid_subscriptions],
+                                       on_delivery=record)
+        backend = Backend(config, tokens, callbacks, eventgrid, clock)
+        holder["backend"] = backend
+        backend.listeners.extend(all_listeners(backend))
+        app[BACKEND] = backend
+        yield
+        await backend.reset()
+
+
+async def openid_configuration(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    base = backend.config.public_url or f"{request.scheme}://{request.host}"
+    return web.json_response(backend.tokens.openid_configuration(base))
+
+
+async def jwks(request: web.Request) -> web.Response:
+    return web.json_response(request.app[BACKEND].tokens.jwks())
+
+
+async def dispatch(request: web.Request) -> web.Response:
+    try:
+        return await _dispatch(request)
+    except AcsError as error:
+        return error.to_response()
+
+
+async def _dispatch(request: web.Request) -> web.Response:
+    backend = request.app[BACKEND]
+    body = await request.read()
+    verify(request, body, backend.config.key_bytes)
+    operation, params = _match(request.app[OPERATIONS], request.method, request.path)
+    api_version = request.query.get("api-version")
+    if not api_version:
+        raise bad_request("The api-version query parameter is required.", "api-version")
+    if api_version not in SUPPORTED_API_VERSIONS:
+        raise bad_request(f"The api-version '{api_version}' is not supported. Supported versions: "
+                          + ", ".join(SUPPORTED_API_VERSIONS), "api-version")
+    repeat_id = request.headers.get("Repeatability-Request-ID") if operation.repeatable else None
+    if repeat_id and repeat_id in backend.repeatability:
+        status, payload, headers = backend.repeatability[repeat_id]
+        headers = {**headers, "Repeatability-Result": "accepted"}
+        return web.Response(status=status, body=payload or None, headers=headers)
+    api_request = ApiRequest(backend, operation.name, params, parse_body(body), request, api_version)
+    try:
+        response = await operation.handler(api_request)
+    except AcsError as error:
+        response = error.to_response()
+    _record_request(backend, api_request, response)
+    if repeat_id:
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        backend.repeatability[repeat_id] = (response.status, response.body or b"", headers)
+        response.headers["Repeatability-Result"] = "accepted"
+    return response
+
+
+def _match(operations: list[Operation], method: str, path: str) -> tuple[Operation, dict[str, str]]:
+    path_matched = False
+    for operation in operations:
+        found = operation.regex.match(path)
+        if found:
+            path_matched = True
+            if operation.method == method:
+                return operation, found.groupdict()
+    if path_matched:
+        raise AcsError(405, 8520, f"Method {method} is not allowed on {path}.")
+    raise AcsError(404, 8522, f"No Call Automation operation at {path}.")
+
+
+def _record_request(backend: Backend, request: ApiRequest, response: web.StreamResponse) -> None:
+    call_connection_id = request.params.get("call_connection_id")
+    connection = backend.connections.get(call_connection_id or "")
+    call = connection.call if connection else request.raw.get(CALL_OF_REQUEST)
+    if call is not None:
+        call.timeline.add("request", request.operation, method=request.raw.method, path=request.raw.path,
+                          status=response.status, body=request.body)
