@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,7 @@ class Azurite:
     queue_port: int = 0
     table_port: int = 0
     process: subprocess.Popen | None = field(default=None, repr=False)
+    _log: typing.IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def connection_string(self) -> str:
@@ -79,13 +82,22 @@ class Azurite:
             "--queueHost", self.host, "--queuePort", str(self.queue_port),
             "--tableHost", self.host, "--tablePort", str(self.table_port),
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+        # A file, not a pipe: nobody reads Azurite's output while it runs, and a full pipe would stall it.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)  # noqa: S603
         try:
             for port in (self.blob_port, self.queue_port, self.table_port):
+                if self.process.poll() is not None:
+                    break
                 wait_for_port(self.host, port, timeout)
         except TimeoutError:
             self.stop()
             raise
+        if self.process.poll() is not None:
+            self._log.seek(0)
+            output = self._log.read().decode(errors="replace").strip()
+            self.stop()
+            raise RuntimeError(f"Azurite exited at start-up: {output[-2000:]}")
         return self
 
     def stop(self) -> None:
@@ -97,6 +109,9 @@ class Azurite:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def __enter__(self) -> Azurite:
         return self.start()
