@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     base_url = f"http://{args.host}:{sock.getsockname()[1]}"
     print(functions_table(app[STATE], base_url), flush=True)
     print(f"devhost for {app_dir} listening on {base_url} (Ctrl+C to stop)", flush=True)
-    web.run_app(app, sock=sock, print=None, access_log=None)
+    # A short grace period: open keep-alive connections would otherwise hold Ctrl-C for the default minute.
+    web.run_app(app, sock=sock, print=None, access_log=None, shutdown_timeout=1.0)
     return 0
 
 
