@@ -1,0 +1,105 @@
+"""IncomingCall routing rules: per called number, with defaults from settings. Pure: no I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers import ivr
+from shared.events import Identifier, IncomingCall
+from shared.settings import Settings
+
+FLOWS = frozenset({ivr.FLOW})
+
+ANSWER = "answer"
+REDIRECT = "redirect"
+REJECT = "reject"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingRule:
+    """How calls to one number are handled; stored in the routing table under the called number.
+
+    mode: "answer" (into `flow`), "busy" (reject as busy) or "forward" (redirect to `forward_to`).
+    Empty fields fall back to the ROUTING_* settings.
+    """
+
+    number: str
+    mode: str = "answer"
+    flow: str = ""
+    forward_to: str = ""
+    blocked_callers: tuple[str, ...] = ()
+    business_hours: str = ""
+    timezone: str = ""
+    after_hours_target: str = ""
+
+    def to_entity(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "flow": self.flow,
+            "forward_to": self.forward_to,
+            "blocked_callers": ",".join(self.blocked_callers),
+            "business_hours": self.business_hours,
+            "timezone": self.timezone,
+            "after_hours_target": self.after_hours_target,
+        }
+
+    @classmethod
+    def from_entity(cls, number: str, entity: Mapping[str, Any]) -> RoutingRule:
+        blocked = entity.get("blocked_callers") or ""
+        return cls(
+            number=number,
+            mode=entity.get("mode") or "answer",
+            flow=entity.get("flow") or "",
+            forward_to=entity.get("forward_to") or "",
+            blocked_callers=tuple(item.strip() for item in blocked.split(",") if item.strip()),
+            business_hours=entity.get("business_hours") or "",
+            timezone=entity.get("timezone") or "",
+            after_hours_target=entity.get("after_hours_target") or "",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteDecision:
+    action: str
+    reason: str
+    flow: str = ""
+    target: str = ""
+    reject_reason: str = ""
+
+
+def rule_key(callee: Identifier) -> str:
+    """The routing-table key of a called party: its E.164 number, or its raw id."""
+    return callee.phone_number or callee.raw_id
+
+
+def matches(caller: Identifier, entries: tuple[str, ...]) -> bool:
+    return caller.raw_id in entries or (caller.phone_number is not None and caller.phone_number in entries)
+
+
+def is_open(hours: str, timezone: str, now: datetime) -> bool:
+    """Whether now falls within "HH:MM-HH:MM" in timezone; windows may span midnight."""
+    opening, _, closing = hours.partition("-")
+    local = now.astimezone(ZoneInfo(timezone)).time()
+    start, end = time.fromisoformat(opening), time.fromisoformat(closing)
+    return start <= local < end if start <= end else local >= start or local < end
+
+
+def decide_route(call: IncomingCall, rule: RoutingRule | None, settings: Settings, now: datetime) -> RouteDecision:
+    """Reject blocked callers and busy lines, forward or redirect after hours, otherwise answer into a flow."""
+    rule = rule or RoutingRule(number=rule_key(call.callee))
+    if matches(call.caller, settings.routing_blocked_callers + rule.blocked_callers):
+        return RouteDecision(action=REJECT, reason="blocked caller", reject_reason="forbidden")
+    if rule.mode == "busy":
+        return RouteDecision(action=REJECT, reason="line busy", reject_reason="busy")
+    if rule.mode == "forward" and rule.forward_to:
+        return RouteDecision(action=REDIRECT, reason="number forwards", target=rule.forward_to)
+    hours = rule.business_hours or settings.routing_business_hours
+    after_hours_target = rule.after_hours_target or settings.routing_after_hours_target
+    if hours and after_hours_target and not is_open(hours, rule.timezone or settings.routing_timezone, now):
+        return RouteDecision(action=REDIRECT, reason="after hours", target=after_hours_target)
+    flow = rule.flow if rule.flow in FLOWS else settings.routing_default_flow
+    return RouteDecision(action=ANSWER, reason="answered", flow=flow)

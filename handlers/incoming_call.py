@@ -1,0 +1,96 @@
+"""IncomingCall: answer into a flow, redirect or reject, once per call however often Event Grid delivers it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from handlers.call_routing import ANSWER, REDIRECT, RoutingRule, decide_route, rule_key
+from shared.context import Context
+from shared.events import IncomingCall
+from shared.logging import call_logger, mask
+from shared.routing import Router
+from shared.state import ANSWERING, CallState, IncomingCallRecord
+
+logger = logging.getLogger(__name__)
+
+router = Router()
+
+
+@router.register("IncomingCall")
+async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
+    """Apply the called number's routing rule; a redelivered IncomingCall is a no-op once handled."""
+    log = call_logger(logger, call)
+    done = await ctx.state.get_incoming_call(server_call_id=call.server_call_id)
+    if done is not None and done.final:
+        log.info("IncomingCall %s already %s; ignored", call.id, done.outcome)
+        return
+    entity = await ctx.routing_rules.get(rule_key(call.callee))
+    rule = RoutingRule.from_entity(rule_key(call.callee), entity) if entity else None
+    decision = decide_route(call, rule, ctx.settings, ctx.clock())
+    log.info(
+        "Call from %s to %s: %s (%s)",
+        mask(call.caller.raw_id),
+        mask(call.callee.raw_id),
+        decision.action,
+        decision.reason,
+    )
+    # The same IncomingCall always produces the same request id, so ACS ignores a repeated answer/redirect/reject.
+    key, first_sent = f"incoming/{call.server_call_id}/{decision.action}", first_sent_of(call, ctx)
+    if decision.action == ANSWER:
+        await answer(call, decision.flow, ctx, key, first_sent)
+        return
+    if decision.action == REDIRECT:
+        await ctx.acs.redirect(
+            incoming_call_context=call.incoming_call_context,
+            target=decision.target,
+            repeatability_key=key,
+            first_sent=first_sent,
+        )
+        outcome = "redirected"
+    else:
+        await ctx.acs.reject(
+            incoming_call_context=call.incoming_call_context,
+            reason=decision.reject_reason,
+            repeatability_key=key,
+            first_sent=first_sent,
+        )
+        outcome = "rejected"
+    await ctx.state.put_incoming_call(record=IncomingCallRecord(server_call_id=call.server_call_id, outcome=outcome))
+
+
+async def answer(call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str) -> None:
+    """Answer into flow and create the call's state at its first step."""
+    data = {"caller": call.caller.raw_id, "callee": call.callee.raw_id, "correlation_id": call.correlation_id}
+    # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call.
+    record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
+    await ctx.state.put_incoming_call(record=record)
+    call_connection_id = await ctx.acs.answer(
+        incoming_call_context=call.incoming_call_context,
+        callback_url=ctx.settings.callback_url,
+        operation_context=flow,
+        cognitive_services_endpoint=ctx.settings.cognitive_services_endpoint,
+        repeatability_key=key,
+        first_sent=first_sent,
+    )
+    state = CallState(call_connection_id=call_connection_id, flow=flow, step=ANSWERING, data=data)
+    await ctx.state.create(state=state, event_id=call.id)
+    answered = IncomingCallRecord(
+        server_call_id=call.server_call_id,
+        outcome="answered",
+        flow=flow,
+        data=data,
+        call_connection_id=call_connection_id,
+    )
+    await ctx.state.put_incoming_call(record=answered)
+    call_logger(logger, call).info("Answered into %s as call %s", flow, call_connection_id)
+
+
+def first_sent_of(call: IncomingCall, ctx: Context) -> str:
+    """Repeatability-First-Sent: the event's own time, identical on every redelivery."""
+    try:
+        sent = datetime.fromisoformat(call.time) if call.time else ctx.clock()
+    except ValueError:
+        sent = ctx.clock()
+    return format_datetime((sent if sent.tzinfo else sent.replace(tzinfo=UTC)).astimezone(UTC), usegmt=True)

@@ -1,0 +1,1 @@
+"""Plumbing shared by every handler: settings, clients, events, routing, state, auth, errors, logging."""

@@ -1,0 +1,156 @@
+"""Translate the app's actions into Call Automation SDK calls, with deterministic repeatability headers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from azure.communication.callautomation import (
+    CommunicationIdentifier,
+    CommunicationUserIdentifier,
+    FileSource,
+    PhoneNumberIdentifier,
+    RecognitionChoice,
+    SsmlSource,
+    TextSource,
+    UnknownIdentifier,
+)
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.actions import Action, AddParticipant, CancelAllMedia, HangUp, Play, Prompt, Recognize
+from shared.logging import mask
+
+logger = logging.getLogger(__name__)
+
+# Namespace for Repeatability-Request-IDs: the same call, step and triggering event always give the same id.
+REPEATABILITY_NAMESPACE = uuid.UUID("5b0f8a3e-7c1d-4f43-9a57-2f6f4b8e2a10")
+
+
+def repeatability_headers(key: str, first_sent: str) -> dict[str, str]:
+    """Headers that let ACS recognise a retried request: a uuid5 of key, and when it was first sent."""
+    return {
+        "Repeatability-Request-ID": str(uuid.uuid5(REPEATABILITY_NAMESPACE, key)),
+        "Repeatability-First-Sent": first_sent,
+    }
+
+
+def identifier(raw_id: str) -> CommunicationIdentifier:
+    """An SDK identifier from a raw id ("4:+1555...", "8:acs:...") or a bare E.164 number."""
+    if raw_id.startswith("+"):
+        return PhoneNumberIdentifier(raw_id)
+    if raw_id.startswith("4:"):
+        return PhoneNumberIdentifier(raw_id[2:])
+    if raw_id.startswith("8:acs:"):
+        return CommunicationUserIdentifier(raw_id)
+    return UnknownIdentifier(raw_id)
+
+
+def _with_headers(headers: dict[str, str] | None) -> dict[str, Any]:
+    # The SDK fills in Repeatability-First-Sent only when `headers` is absent or a dict, never None.
+    return {"headers": headers} if headers else {}
+
+
+def play_source(prompt: Prompt) -> FileSource | TextSource | SsmlSource:
+    if prompt.audio_url:
+        return FileSource(url=prompt.audio_url)
+    if prompt.ssml:
+        return SsmlSource(ssml_text=prompt.ssml)
+    return TextSource(text=prompt.text or "", voice_name=prompt.voice_name, source_locale=prompt.locale)
+
+
+def _sources(prompts: Sequence[Prompt]) -> list[FileSource | TextSource | SsmlSource]:
+    return [play_source(prompt) for prompt in prompts]
+
+
+class ActionRunner:
+    """Runs actions against an aio CallAutomationClient (or anything with the same interface)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def answer(
+        self,
+        *,
+        incoming_call_context: str,
+        callback_url: str,
+        operation_context: str,
+        cognitive_services_endpoint: str | None,
+        repeatability_key: str,
+        first_sent: str,
+    ) -> str:
+        """Answer a call; returns its call connection id."""
+        properties = await self.client.answer_call(
+            incoming_call_context,
+            callback_url,
+            cognitive_services_endpoint=cognitive_services_endpoint,
+            operation_context=operation_context,
+            headers=repeatability_headers(repeatability_key, first_sent),
+        )
+        return properties.call_connection_id
+
+    async def redirect(
+        self, *, incoming_call_context: str, target: str, repeatability_key: str, first_sent: str
+    ) -> None:
+        await self.client.redirect_call(
+            incoming_call_context, identifier(target), headers=repeatability_headers(repeatability_key, first_sent)
+        )
+
+    async def reject(self, *, incoming_call_context: str, reason: str, repeatability_key: str, first_sent: str) -> None:
+        await self.client.reject_call(
+            incoming_call_context,
+            call_reject_reason=reason,
+            headers=repeatability_headers(repeatability_key, first_sent),
+        )
+
+    async def run(
+        self, call_connection_id: str, actions: Sequence[Action], *, repeatability_key: str, first_sent: str
+    ) -> None:
+        """Issue actions in order on one call. A call that is already gone (404) ends the batch quietly."""
+        connection = self.client.get_call_connection(call_connection_id)
+        for index, action in enumerate(actions):
+            headers = repeatability_headers(f"{repeatability_key}/{index}", first_sent) if action.repeatable else None
+            try:
+                await self._issue(connection, action, headers)
+            except ResourceNotFoundError:
+                logger.warning("Call %s is gone; skipped %s and what followed it", call_connection_id, action.kind)
+                return
+
+    async def _issue(self, connection: Any, action: Action, headers: dict[str, str] | None) -> None:
+        match action:
+            case Play():
+                await connection.play_media(
+                    _sources(action.prompts), loop=action.loop, operation_context=action.operation_context
+                )
+            case Recognize():
+                await connection.start_recognizing_media(
+                    action.input_type,
+                    identifier(action.target),
+                    play_prompt=_sources(action.prompts),
+                    operation_context=action.operation_context,
+                    interrupt_prompt=True,
+                    initial_silence_timeout=action.initial_silence_timeout,
+                    choices=[
+                        RecognitionChoice(label=c.label, phrases=list(c.phrases), tone=c.tone) for c in action.choices
+                    ]
+                    or None,
+                    dtmf_max_tones_to_collect=action.max_tones,
+                    dtmf_stop_tones=list(action.stop_tones) or None,
+                    dtmf_inter_tone_timeout=action.inter_tone_timeout,
+                )
+            case CancelAllMedia():
+                await connection.cancel_all_media_operations()
+            case AddParticipant():
+                logger.info("Adding participant %s", mask(action.target))
+                await connection.add_participant(
+                    identifier(action.target),
+                    source_caller_id_number=PhoneNumberIdentifier(action.caller_id) if action.caller_id else None,
+                    invitation_timeout=action.invitation_timeout,
+                    operation_context=action.operation_context,
+                    **_with_headers(headers),
+                )
+            case HangUp():
+                await connection.hang_up(action.for_everyone, **_with_headers(headers))
+            case _:
+                raise TypeError(f"unknown action {action!r}")

@@ -1,0 +1,140 @@
+"""Process-wide clients, created once and lazily: ACS, Table Storage, the callback verifier, the handler context.
+
+Heavy SDKs are imported here, inside the factories, so importing function_app stays cheap; azure-identity
+is imported only when a managed identity is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+from shared.context import Context
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_context: Context | None = None
+_verifier: Any = None
+_closables: list[Any] = []
+_lock = asyncio.Lock()
+
+
+def load_settings() -> Settings:
+    """Settings from this process's environment (the only place the app reads it)."""
+    return Settings.from_env(os.environ)
+
+
+def credential(settings: Settings) -> Any:
+    """A managed-identity credential (user-assigned when AZURE_CLIENT_ID is set)."""
+    from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+
+    if settings.azure_client_id:
+        return ManagedIdentityCredential(client_id=settings.azure_client_id)
+    return DefaultAzureCredential()
+
+
+def call_automation_client(settings: Settings) -> Any:
+    """An aio CallAutomationClient for the configured endpoint and authentication."""
+    from azure.communication.callautomation.aio import CallAutomationClient
+    from azure.core.credentials import AzureKeyCredential
+
+    options: dict[str, Any] = {}
+    if settings.acs_tls_ca_bundle:
+        options["connection_verify"] = settings.acs_tls_ca_bundle
+    if settings.acs_auth == "connection_string":
+        # Note: from_connection_string forces https (contract §0.1); use ACS_ENDPOINT + ACS_ACCESS_KEY for http.
+        return CallAutomationClient.from_connection_string(settings.acs_connection_string, **options)
+    if settings.acs_auth == "access_key":
+        return CallAutomationClient(settings.acs_endpoint, AzureKeyCredential(settings.acs_access_key), **options)
+    return CallAutomationClient(settings.acs_endpoint, credential(settings), **options)
+
+
+# Azurite's documented defaults; azure-data-tables does not understand the "UseDevelopmentStorage=true" shorthand.
+AZURITE_TABLES = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+)
+
+
+def table_service_client(settings: Settings) -> Any:
+    """An aio TableServiceClient for the configured storage account."""
+    from azure.data.tables.aio import TableServiceClient
+
+    if settings.storage_auth == "connection_string":
+        connection_string = settings.storage_connection_string or ""
+        if connection_string.replace(" ", "").lower() == "usedevelopmentstorage=true":
+            connection_string = AZURITE_TABLES
+        return TableServiceClient.from_connection_string(connection_string)
+    return TableServiceClient(endpoint=settings.storage_table_endpoint, credential=credential(settings))
+
+
+async def ensure_tables(service: Any, settings: Settings) -> None:
+    """Create the app's tables if they do not exist yet (idempotent)."""
+    for name in (settings.state_table_name, settings.routing_table_name, settings.orders_table_name):
+        await service.create_table_if_not_exists(name)
+
+
+def build_context(settings: Settings, *, call_automation: Any, tables: Any) -> Context:
+    """A handler context over the given ACS client and TableServiceClient."""
+    from shared.acs import ActionRunner
+    from shared.lookup import TableLookup
+    from shared.state import TableStateStore
+
+    return Context(
+        settings=settings,
+        state=TableStateStore(tables.get_table_client(settings.state_table_name)),
+        acs=ActionRunner(call_automation),
+        routing_rules=TableLookup(tables.get_table_client(settings.routing_table_name), row_key="rule"),
+        orders=TableLookup(tables.get_table_client(settings.orders_table_name), row_key="order"),
+    )
+
+
+async def context() -> Context:
+    """The process-wide handler context, built on first use."""
+    global _context
+    if _context is None:
+        async with _lock:
+            if _context is None:
+                settings = load_settings()
+                tables = table_service_client(settings)
+                await ensure_tables(tables, settings)
+                call_automation = call_automation_client(settings)
+                _closables.extend((tables, call_automation))
+                _context = build_context(settings, call_automation=call_automation, tables=tables)
+                logger.info("Clients ready (ACS auth: %s, storage auth: %s)", settings.acs_auth, settings.storage_auth)
+    return _context
+
+
+async def verify_callback(authorization: str | None) -> None:
+    """Check a callback's bearer token unless CALLBACK_AUTH_ENABLED is false."""
+    global _verifier
+    settings = (await context()).settings
+    if not settings.callback_auth_enabled:
+        return
+    if _verifier is None:
+        from shared.auth import CallbackVerifier
+
+        _verifier = CallbackVerifier(
+            audience=settings.callback_jwt_audience or "",
+            issuer=settings.callback_jwt_issuer,
+            openid_config_url=settings.callback_openid_config_url,
+            ca_bundle=settings.acs_tls_ca_bundle,
+        )
+    await _verifier.verify(authorization)
+
+
+async def close() -> None:
+    """Close the clients this module created and forget the context (tests, orderly shutdown)."""
+    while _closables:
+        await _closables.pop().close()
+    use(None)
+
+
+def use(context_: Context | None, verifier: Any = None) -> None:
+    """Install a ready-made context (and verifier) for this process, e.g. in tests; None forgets them."""
+    global _context, _verifier
+    _context, _verifier = context_, verifier

@@ -1,0 +1,60 @@
+"""The app's error hierarchy and how each error maps to an HTTP status the caller can act on."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base class; `status` is the HTTP status the adapter answers with."""
+
+    status = 500
+
+
+class BadRequest(AppError):
+    """The payload is malformed; retrying the same body will not help."""
+
+    status = 400
+
+
+class Unauthorized(AppError):
+    """The callback carried no valid ACS token."""
+
+    status = 401
+
+
+class StateConflict(AppError):
+    """Concurrent updates kept winning over ours; the platform should redeliver the event."""
+
+    status = 503
+
+
+class DependencyUnavailable(AppError):
+    """A service we depend on (token keys, storage, ACS) could not be reached; retry later."""
+
+    status = 503
+
+
+class SettingsError(AppError):
+    """One or more settings are missing or invalid; the message names every one of them."""
+
+
+def http_status(exc: BaseException) -> int:
+    """The HTTP status for exc: its own for AppErrors, 500 for anything unexpected."""
+    return exc.status if isinstance(exc, AppError) else 500
+
+
+def error_reply(exc: BaseException) -> tuple[int, str]:
+    """Log exc as its kind deserves and return (status, message) for the HTTP reply.
+
+    Client errors are logged as warnings without a traceback; 5xx keep the traceback so the platform's
+    retry is explained. Unexpected errors never leak their text to the caller.
+    """
+    status = http_status(exc)
+    if status < 500:
+        logger.warning("Rejected request (%d): %s", status, exc)
+        return status, str(exc)
+    logger.error("Request failed (%d): %s", status, exc, exc_info=exc)
+    return status, str(exc) if isinstance(exc, AppError) else "internal error"

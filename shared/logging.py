@@ -1,0 +1,86 @@
+"""Log hygiene: phone numbers are masked in every record, and call identifiers travel with each line."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# E.164: "+" and 8-15 digits, optionally inside a raw id such as "4:+15551230199".
+_E164 = re.compile(r"\+(\d{4})(\d{1,7})(\d{4})\b")
+
+_installed_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def mask(text: str) -> str:
+    """Mask every E.164 number in text, keeping the country/area prefix and the last four digits."""
+    return _E164.sub(lambda m: f"+{m.group(1)}***{m.group(3)}", text)
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    text = str(value)
+    masked = mask(text)
+    return masked if masked != text else value
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask phone numbers in a record's message template and arguments, in place."""
+    if isinstance(record.msg, str):
+        record.msg = mask(record.msg)
+    if isinstance(record.args, Mapping):
+        record.args = {key: _mask_value(value) for key, value in record.args.items()}
+    elif record.args:
+        record.args = tuple(_mask_value(arg) for arg in record.args)
+    return record
+
+
+class PhoneNumberMaskingFilter(logging.Filter):
+    """A filter for handlers that do not go through the masking record factory."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mask_record(record)
+        return True
+
+
+def install_phone_number_masking() -> None:
+    """Mask phone numbers in every record created in this process, whichever handler emits it.
+
+    A record factory (rather than a filter on one logger) is used because logger filters do not apply
+    to records propagated from child loggers, and the Functions worker owns the handlers.
+    """
+    global _installed_factory
+    current = logging.getLogRecordFactory()
+    if current is _installed_factory:
+        return
+
+    def masking_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(current(*args, **kwargs))
+
+    _installed_factory = masking_factory
+    logging.setLogRecordFactory(masking_factory)
+
+
+class CallLogger(logging.LoggerAdapter):
+    """A logger adapter that adds the call's identifiers to every record it emits."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        kwargs["extra"] = {**self.extra, **kwargs.get("extra", {})}
+        return msg, kwargs
+
+
+def call_logger(logger: logging.Logger, event: Any) -> CallLogger:
+    """A CallLogger for one event: call_connection_id, correlation_id, event_id and operation_context."""
+    return CallLogger(
+        logger,
+        {
+            "call_connection_id": getattr(event, "call_connection_id", "") or "",
+            "correlation_id": getattr(event, "correlation_id", "") or "",
+            "event_id": getattr(event, "id", "") or "",
+            "operation_context": getattr(event, "operation_context", "") or "",
+        },
+    )

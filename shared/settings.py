@@ -1,0 +1,286 @@
+"""The app's settings: one frozen, typed object loaded from the environment and validated as a whole."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from shared.errors import SettingsError
+
+T = TypeVar("T")
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+ACS_USER = re.compile(r"^8:acs:\S+$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+DEFAULT_JWT_ISSUER = "https://acscallautomation.communication.azure.com"
+DEFAULT_OPENID_CONFIG_URL = (
+    "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every setting the app reads; names match local.settings.sample.json and the Bicep app settings."""
+
+    acs_endpoint: str | None = None
+    acs_access_key: str | None = None
+    acs_connection_string: str | None = None
+    azure_client_id: str | None = None
+    acs_tls_ca_bundle: str | None = None
+
+    callback_base_url: str
+    callback_auth_enabled: bool = True
+    callback_jwt_audience: str | None = None
+    callback_jwt_issuer: str = DEFAULT_JWT_ISSUER
+    callback_openid_config_url: str = DEFAULT_OPENID_CONFIG_URL
+
+    cognitive_services_endpoint: str | None = None
+
+    storage_connection_string: str | None = None
+    storage_table_endpoint: str | None = None
+    state_table_name: str = "callstate"
+    routing_table_name: str = "routingrules"
+    orders_table_name: str = "orders"
+
+    routing_default_flow: str = "ivr"
+    routing_blocked_callers: tuple[str, ...] = ()
+    routing_business_hours: str | None = None
+    routing_timezone: str = "UTC"
+    routing_after_hours_target: str | None = None
+
+    ivr_locale: str = "en-US"
+    ivr_voice_name: str = "en-US-JennyNeural"
+    ivr_greeting_audio_url: str | None = None
+    ivr_greeting_text: str = "Thank you for calling Contoso."
+    ivr_menu_prompt: str = (
+        "For the status of an order, press 1 or say order status. To talk to an agent, press 2 or say agent."
+    )
+    ivr_order_number_prompt: str = "Please key in your order number, followed by the pound key."
+    ivr_order_status_prompt: str = "Order {order_number} is {status}."
+    ivr_order_not_found_prompt: str = "Sorry, we could not find order {order_number}."
+    ivr_hold_prompt: str = "Please hold while we connect you to an agent."
+    ivr_no_input_prompt: str = "Sorry, I didn't catch that."
+    ivr_goodbye_prompt: str = "Thank you for calling. Goodbye."
+    ivr_agent_unavailable_prompt: str = "Sorry, no agent is available right now. Please call again later. Goodbye."
+    ivr_max_retries: int = 3
+    ivr_input_timeout_seconds: int = 5
+    ivr_order_number_max_digits: int = 10
+
+    agent_target: str | None = None
+    agent_caller_id: str | None = None
+    agent_invitation_timeout_seconds: int = 30
+    hold_music_url: str | None = None
+
+    @property
+    def callback_url(self) -> str:
+        """Where ACS posts this app's mid-call events."""
+        return f"{self.callback_base_url.rstrip('/')}/api/callbacks"
+
+    @property
+    def acs_auth(self) -> str:
+        """How the app authenticates to ACS: "connection_string", "access_key" or "managed_identity"."""
+        if self.acs_connection_string:
+            return "connection_string"
+        return "access_key" if self.acs_access_key else "managed_identity"
+
+    @property
+    def storage_auth(self) -> str:
+        """How the app authenticates to Table Storage: "connection_string" or "managed_identity"."""
+        return "connection_string" if self.storage_connection_string else "managed_identity"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Load and validate settings; raise SettingsError naming every problem at once."""
+        reader = _Reader(environ)
+        values: dict[str, Any] = {
+            "acs_endpoint": reader.url("ACS_ENDPOINT"),
+            "acs_access_key": reader.base64("ACS_ACCESS_KEY"),
+            "acs_connection_string": reader.text("ACS_CONNECTION_STRING"),
+            "azure_client_id": reader.text("AZURE_CLIENT_ID"),
+            "acs_tls_ca_bundle": reader.text("ACS_TLS_CA_BUNDLE"),
+            "callback_base_url": reader.url("CALLBACK_BASE_URL", required=True),
+            "callback_auth_enabled": reader.boolean("CALLBACK_AUTH_ENABLED", default=True),
+            "callback_jwt_audience": reader.text("CALLBACK_JWT_AUDIENCE"),
+            "callback_jwt_issuer": reader.text("CALLBACK_JWT_ISSUER"),
+            "callback_openid_config_url": reader.url("CALLBACK_OPENID_CONFIG_URL"),
+            "cognitive_services_endpoint": reader.url("COGNITIVE_SERVICES_ENDPOINT"),
+            "storage_connection_string": reader.text("STORAGE_CONNECTION_STRING"),
+            "storage_table_endpoint": reader.url("STORAGE_TABLE_ENDPOINT"),
+            "state_table_name": reader.table_name("STATE_TABLE_NAME"),
+            "routing_table_name": reader.table_name("ROUTING_TABLE_NAME"),
+            "orders_table_name": reader.table_name("ORDERS_TABLE_NAME"),
+            "routing_default_flow": reader.text("ROUTING_DEFAULT_FLOW"),
+            "routing_blocked_callers": reader.targets("ROUTING_BLOCKED_CALLERS"),
+            "routing_business_hours": reader.hours("ROUTING_BUSINESS_HOURS"),
+            "routing_timezone": reader.timezone("ROUTING_TIMEZONE"),
+            "routing_after_hours_target": reader.target("ROUTING_AFTER_HOURS_TARGET"),
+            "ivr_locale": reader.text("IVR_LOCALE"),
+            "ivr_voice_name": reader.text("IVR_VOICE_NAME"),
+            "ivr_greeting_audio_url": reader.url("IVR_GREETING_AUDIO_URL"),
+            "ivr_greeting_text": reader.text("IVR_GREETING_TEXT"),
+            "ivr_menu_prompt": reader.text("IVR_MENU_PROMPT"),
+            "ivr_order_number_prompt": reader.text("IVR_ORDER_NUMBER_PROMPT"),
+            "ivr_order_status_prompt": reader.text("IVR_ORDER_STATUS_PROMPT"),
+            "ivr_order_not_found_prompt": reader.text("IVR_ORDER_NOT_FOUND_PROMPT"),
+            "ivr_hold_prompt": reader.text("IVR_HOLD_PROMPT"),
+            "ivr_no_input_prompt": reader.text("IVR_NO_INPUT_PROMPT"),
+            "ivr_goodbye_prompt": reader.text("IVR_GOODBYE_PROMPT"),
+            "ivr_agent_unavailable_prompt": reader.text("IVR_AGENT_UNAVAILABLE_PROMPT"),
+            "ivr_max_retries": reader.integer("IVR_MAX_RETRIES", minimum=1, maximum=10),
+            "ivr_input_timeout_seconds": reader.integer("IVR_INPUT_TIMEOUT_SECONDS", minimum=1, maximum=20),
+            "ivr_order_number_max_digits": reader.integer("IVR_ORDER_NUMBER_MAX_DIGITS", minimum=1, maximum=30),
+            "agent_target": reader.target("AGENT_TARGET"),
+            "agent_caller_id": reader.phone_number("AGENT_CALLER_ID"),
+            "agent_invitation_timeout_seconds": reader.integer(
+                "AGENT_INVITATION_TIMEOUT_SECONDS", minimum=1, maximum=180
+            ),
+            "hold_music_url": reader.url("HOLD_MUSIC_URL"),
+        }
+        _check_combinations(values, reader.problems)
+        if reader.problems:
+            raise SettingsError("Invalid settings: " + "; ".join(reader.problems))
+        defaults = {f.name: f.default for f in fields(cls)}
+        return cls(**{name: value if value is not None else defaults[name] for name, value in values.items()})
+
+
+def _check_combinations(values: dict[str, Any], problems: list[str]) -> None:
+    """Rules that involve more than one setting."""
+    if not values["acs_connection_string"] and not values["acs_endpoint"]:
+        problems.append("ACS_ENDPOINT is missing (or set ACS_CONNECTION_STRING)")
+    if not values["storage_connection_string"] and not values["storage_table_endpoint"]:
+        problems.append("STORAGE_CONNECTION_STRING is missing (or set STORAGE_TABLE_ENDPOINT)")
+    if values["callback_auth_enabled"] is not False and not values["callback_jwt_audience"]:
+        problems.append("CALLBACK_JWT_AUDIENCE is missing (required while CALLBACK_AUTH_ENABLED is true)")
+    target = values["agent_target"]
+    if target and E164.match(target) and not values["agent_caller_id"]:
+        problems.append("AGENT_CALLER_ID is missing (required when AGENT_TARGET is a phone number)")
+
+
+class _Reader:
+    """Reads typed values from the environment, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.problems: list[str] = []
+
+    def _read(self, name: str, parse: Callable[[str], T], expectation: str, *, required: bool = False) -> T | None:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            if required:
+                self.problems.append(f"{name} is missing")
+            return None
+        try:
+            return parse(raw)
+        except ValueError:
+            self.problems.append(f"{name} must be {expectation}")
+            return None
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        return self._read(name, str, "text", required=required)
+
+    def url(self, name: str, *, required: bool = False) -> str | None:
+        return self._read(name, _http_url, "an http(s) URL", required=required)
+
+    def base64(self, name: str) -> str | None:
+        return self._read(name, _base64, "base64 (the ACS access key)")
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        value = self._read(name, _boolean, "true or false")
+        return default if value is None else value
+
+    def integer(self, name: str, *, minimum: int, maximum: int) -> int | None:
+        def parse(raw: str) -> int:
+            value = int(raw)
+            if not minimum <= value <= maximum:
+                raise ValueError(raw)
+            return value
+
+        return self._read(name, parse, f"an integer from {minimum} to {maximum}")
+
+    def phone_number(self, name: str) -> str | None:
+        return self._read(name, _phone_number, "an E.164 phone number such as +15551230199")
+
+    def target(self, name: str) -> str | None:
+        return self._read(name, _target, 'an E.164 phone number or an ACS user id ("8:acs:...")')
+
+    def targets(self, name: str) -> tuple[str, ...] | None:
+        def parse(raw: str) -> tuple[str, ...]:
+            return tuple(_target(item.strip()) for item in raw.split(",") if item.strip())
+
+        return self._read(name, parse, 'a comma-separated list of E.164 numbers or ACS user ids ("8:acs:...")')
+
+    def hours(self, name: str) -> str | None:
+        return self._read(name, _business_hours, 'opening hours as "HH:MM-HH:MM" (24-hour clock)')
+
+    def timezone(self, name: str) -> str | None:
+        return self._read(name, _timezone, 'an IANA time zone name such as "Europe/London"')
+
+    def table_name(self, name: str) -> str | None:
+        return self._read(name, _table_name, "3-63 letters or digits, starting with a letter")
+
+
+def _http_url(raw: str) -> str:
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(raw)
+    return raw
+
+
+def _base64(raw: str) -> str:
+    try:
+        base64.b64decode(raw, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(raw) from exc
+    return raw
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(raw)
+
+
+def _phone_number(raw: str) -> str:
+    if not E164.match(raw):
+        raise ValueError(raw)
+    return raw
+
+
+def _target(raw: str) -> str:
+    if not (E164.match(raw) or ACS_USER.match(raw)):
+        raise ValueError(raw)
+    return raw
+
+
+def _business_hours(raw: str) -> str:
+    opening, _, closing = raw.partition("-")
+    if not (_CLOCK.match(opening) and _CLOCK.match(closing)):
+        raise ValueError(raw)
+    return raw
+
+
+def _timezone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(raw) from exc
+    return raw
+
+
+def _table_name(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{2,62}", raw):
+        raise ValueError(raw)
+    return raw

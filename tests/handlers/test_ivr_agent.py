@@ -1,0 +1,70 @@
+"""Agent transfer: hold music while the agent is invited; join or apology."""
+
+from shared.settings import Settings
+from tests.fixtures.fakes import call_at_main_menu, deliver, make_context
+
+
+async def agent_invited(ctx):
+    call = await call_at_main_menu(ctx)
+    await deliver(ctx, "recognize_completed_choice", call)
+    ctx.acs.client.ops.clear()
+    return call
+
+
+async def test_agent_answers_hold_music_stops_and_both_stay_on_the_line():
+    ctx, acs, store = make_context()
+    call = await agent_invited(ctx)
+
+    await deliver(ctx, "add_participant_succeeded", call)
+
+    assert acs.names() == ["cancel_all_media_operations"]
+    assert store.states[call].step == "with-agent"
+
+
+async def test_agent_declines_caller_hears_apology_then_call_hangs_up():
+    ctx, acs, _ = make_context()
+    call = await agent_invited(ctx)
+
+    await deliver(ctx, "add_participant_failed", call)
+    assert acs.names() == ["cancel_all_media_operations", "play_media"]
+    assert acs.ops[1].args[0][0].text.startswith("Sorry, no agent is available")
+
+    await deliver(ctx, "play_completed", call)
+
+    assert acs.ops[-1].name == "hang_up" and acs.ops[-1].args == (True,)
+
+
+async def test_pstn_agent_is_dialled_with_the_configured_caller_id():
+    ctx, acs, _ = make_context(agent_target="+18005550123", agent_caller_id="+18005550100")
+    call = await call_at_main_menu(ctx)
+
+    await deliver(ctx, "recognize_completed_choice", call)
+
+    [add] = acs.calls("add_participant")
+    assert add.args[0].raw_id == "4:+18005550123"
+    assert add.kwargs["source_caller_id_number"].raw_id == "4:+18005550100"
+
+
+async def test_without_an_agent_configured_the_caller_hears_an_apology():
+    ctx, acs, store = make_context(agent_target=None)
+    call = await call_at_main_menu(ctx)
+
+    await deliver(ctx, "recognize_completed_choice", call)
+
+    assert acs.names() == ["play_media"] and store.states[call].step == "goodbye"
+
+
+def test_pstn_agent_without_caller_id_is_a_settings_error():
+    env = {
+        "ACS_ENDPOINT": "http://127.0.0.1:1",
+        "CALLBACK_BASE_URL": "http://127.0.0.1:7071",
+        "CALLBACK_AUTH_ENABLED": "false",
+        "STORAGE_CONNECTION_STRING": "x",
+        "AGENT_TARGET": "+18005550123",
+    }
+    try:
+        Settings.from_env(env)
+    except Exception as exc:
+        assert "AGENT_CALLER_ID is missing" in str(exc)
+    else:
+        raise AssertionError("expected a settings error")

@@ -1,0 +1,92 @@
+"""ActionRunner through the real Call Automation SDK: the wire requests and repeatability headers."""
+
+import json
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from azure.communication.callautomation.aio import CallAutomationClient
+from azure.core.credentials import AzureKeyCredential
+
+from shared.acs import ActionRunner, repeatability_headers
+from shared.actions import AddParticipant, HangUp, Play, Prompt, Recognize
+
+FIRST_SENT = "Thu, 12 Mar 2026 12:00:00 GMT"
+
+
+@pytest.fixture
+async def acs():
+    """A dummy ACS that records each request and answers with the status the SDK expects."""
+    requests = []
+
+    async def handle(request):
+        body = await request.text()
+        requests.append((request.method, request.path, dict(request.headers), json.loads(body) if body else None))
+        if request.path.endswith(":answer"):
+            return web.json_response({"callConnectionId": "call-1", "callConnectionState": "connecting"})
+        if request.path.endswith(":terminate"):
+            return web.Response(status=204)
+        return web.json_response({}, status=202)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        client = CallAutomationClient(str(server.make_url("")), AzureKeyCredential("a2V5"))
+        yield ActionRunner(client), requests
+        await client.close()
+
+
+async def test_answer_sends_deterministic_repeatability_headers(acs):
+    runner, requests = acs
+    call_connection_id = await runner.answer(
+        incoming_call_context="ICC",
+        callback_url="https://app.example/api/callbacks",
+        operation_context="ivr",
+        cognitive_services_endpoint="https://ai.example",
+        repeatability_key="incoming/server-call/answer",
+        first_sent=FIRST_SENT,
+    )
+    [(_, path, headers, body)] = requests
+    assert call_connection_id == "call-1" and path == "/calling/callConnections:answer"
+    expected = repeatability_headers("incoming/server-call/answer", FIRST_SENT)
+    assert headers["Repeatability-Request-ID"] == expected["Repeatability-Request-ID"]
+    assert headers["Repeatability-First-Sent"] == FIRST_SENT
+    assert body["callIntelligenceOptions"] == {"cognitiveServicesEndpoint": "https://ai.example"}
+    assert body["operationContext"] == "ivr"
+
+
+async def test_actions_map_to_the_documented_requests(acs):
+    runner, requests = acs
+    actions = (
+        Play(prompts=(Prompt(audio_url="https://media.example/hold.wav"),), loop=True, operation_context="hold-music"),
+        Recognize(
+            input_type="dtmf",
+            target="4:+18447649276",
+            prompts=(Prompt(text="Key in", voice_name="en-US-JennyNeural"),),
+            max_tones=11,
+            stop_tones=("pound",),
+            operation_context="order-number",
+        ),
+        AddParticipant(
+            target="+18005550123", caller_id="+18005550100", invitation_timeout=30, operation_context="agent"
+        ),
+        HangUp(for_everyone=True),
+    )
+
+    await runner.run("call-1", actions, repeatability_key="call-1/step/event", first_sent=FIRST_SENT)
+
+    play, recognize, add, terminate = requests
+    assert play[1] == "/calling/callConnections/call-1:play" and play[3]["playOptions"] == {"loop": True}
+    assert recognize[3]["recognizeOptions"]["dtmfOptions"] == {"maxTonesToCollect": 11, "stopTones": ["pound"]}
+    assert recognize[3]["recognizeOptions"]["targetParticipant"]["rawId"] == "4:+18447649276"
+    assert "Repeatability-Request-ID" not in play[2]  # play has no repeatability; the outbox covers it
+    assert add[1].endswith("/participants:add") and add[3]["sourceCallerIdNumber"] == {"value": "+18005550100"}
+    assert (
+        add[2]["Repeatability-Request-ID"]
+        == repeatability_headers("call-1/step/event/2", FIRST_SENT)["Repeatability-Request-ID"]
+    )
+    assert terminate[1].endswith(":terminate")
+    assert (
+        terminate[2]["Repeatability-Request-ID"]
+        == repeatability_headers("call-1/step/event/3", FIRST_SENT)["Repeatability-Request-ID"]
+    )

@@ -1,0 +1,31 @@
+"""The process-wide context: built once from the environment, over real Azurite tables."""
+
+from shared import clients
+from shared.seed import seed_demo_data
+
+
+async def test_context_is_built_once_and_seeding_is_readable(monkeypatch, storage_connection_string):
+    env = {
+        "ACS_ENDPOINT": "http://127.0.0.1:8090",
+        "ACS_ACCESS_KEY": "a2V5",
+        "CALLBACK_BASE_URL": "http://127.0.0.1:7071",
+        "CALLBACK_AUTH_ENABLED": "false",
+        "STORAGE_CONNECTION_STRING": storage_connection_string,
+        "STATE_TABLE_NAME": "clientstate",
+        "ROUTING_TABLE_NAME": "clientrules",
+        "ORDERS_TABLE_NAME": "clientorders",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    clients.use(None)
+    try:
+        ctx = await clients.context()
+        assert await clients.context() is ctx
+        await seed_demo_data(ctx)
+        assert (await ctx.orders.get("12345"))["status"] == "out for delivery"
+        assert (await ctx.routing_rules.get("+18005550199"))["mode"] == "busy"
+        assert await ctx.orders.get("99999") is None
+        await clients.verify_callback(None)  # auth disabled: no token needed
+        assert ctx.acs.client._client._config.endpoint == "http://127.0.0.1:8090"  # http kept, not forced to https
+    finally:
+        await clients.close()

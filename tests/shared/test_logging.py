@@ -1,0 +1,29 @@
+"""Phone numbers never reach the logs unmasked; call identifiers travel with every record."""
+
+import logging
+
+from shared.logging import call_logger, install_phone_number_masking, mask
+from tests.fixtures.fakes import event
+
+
+def test_mask_keeps_prefix_and_last_four_digits():
+    assert mask("from +15551230199 via 4:+18447649276") == "from +1555***0199 via 4:+1844***9276"
+    assert mask("order 12345, call 0b004880") == "order 12345, call 0b004880"
+
+
+def test_records_are_masked_in_message_and_arguments(caplog):
+    install_phone_number_masking()
+    install_phone_number_masking()  # idempotent
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("any.module").info("Call from %s to +18005550100", "4:+18447649276")
+    assert caplog.messages == ["Call from 4:+1844***9276 to +1800***0100"]
+
+
+def test_call_logger_adds_call_identifiers(caplog):
+    received = event("recognize_completed_choice", event_id="evt-1")
+    with caplog.at_level(logging.INFO):
+        call_logger(logging.getLogger("test"), received).info("hello")
+    [record] = caplog.records
+    assert record.call_connection_id == "0b004880-e406-40bf-8384-a4042a72fecd"
+    assert (record.event_id, record.operation_context) == ("evt-1", "main-menu")
+    assert record.correlation_id == "1b541d21-bd0e-4695-a9ce-bf3290a807bd"

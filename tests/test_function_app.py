@@ -1,0 +1,144 @@
+"""The Functions adapter: status codes for callbacks, and the Event Grid IncomingCall trigger."""
+
+import json
+from datetime import UTC, datetime
+
+import azure.functions as func
+import pytest
+
+from function_app import app
+from shared import clients
+from shared.errors import Unauthorized
+from tests.fixtures.fakes import callback, make_context, payload
+
+FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
+GOOD_TOKEN = "Bearer good"
+
+
+class FakeVerifier:
+    async def verify(self, authorization):
+        if authorization != GOOD_TOKEN:
+            raise Unauthorized("missing bearer token in the Authorization header")
+        return {}
+
+
+@pytest.fixture
+def app_context():
+    ctx, acs, store = make_context()
+    clients.use(ctx, FakeVerifier())
+    yield ctx, acs, store
+    clients.use(None)
+
+
+def post(body, authorization=GOOD_TOKEN):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Authorization": authorization} if authorization else {}
+    request = func.HttpRequest(method="POST", url="/api/callbacks", headers=headers, body=raw)
+    return FUNCTIONS["callbacks"](request)
+
+
+async def deliver_incoming_call(envelope):
+    event = func.EventGridEvent(
+        id=envelope["id"],
+        data=envelope["data"],
+        topic=envelope["topic"],
+        subject=envelope["subject"],
+        event_type=envelope["eventType"],
+        event_time=datetime(2026, 3, 12, 12, 0, tzinfo=UTC),
+        data_version="1.0",
+    )
+    await FUNCTIONS["incoming_call"](event)
+
+
+def test_function_names_match_the_event_grid_webhook_and_route():
+    assert set(FUNCTIONS) == {"incoming_call", "callbacks"}
+
+
+async def test_incoming_call_is_answered(app_context):
+    _, acs, store = app_context
+    [envelope] = payload("incoming_call")
+
+    await deliver_incoming_call(envelope)
+
+    assert acs.names() == ["answer_call"] and len(store.states) == 1
+
+
+async def test_malformed_incoming_call_is_logged_and_dropped(app_context, caplog):
+    _, acs, _ = app_context
+    [envelope] = payload("incoming_call")
+    del envelope["data"]["from"]
+
+    await deliver_incoming_call(envelope)
+
+    assert acs.ops == [] and "data.from" in caplog.text
+
+
+async def test_callback_for_a_known_call_is_acted_on(app_context):
+    _, acs, _ = app_context
+    await deliver_incoming_call(payload("incoming_call")[0])
+    [call] = acs.answered.values()
+
+    response = await post([callback("call_connected", call_connection_id=call)])
+
+    assert response.status_code == 200
+    assert acs.names()[-2:] == ["play_media", "start_recognizing_media"]
+
+
+async def test_bad_json_is_400_with_a_message(app_context):
+    response = await post(b"{oops")
+    assert response.status_code == 400 and b"not valid JSON" in response.get_body()
+
+
+async def test_missing_element_field_is_400_naming_it(app_context):
+    response = await post([{"id": "1", "type": "Microsoft.Communication.CallConnected", "data": {}}])
+    assert response.status_code == 400 and b"event[0].data.callConnectionId" in response.get_body()
+
+
+async def test_missing_token_is_401_and_nothing_is_parsed_or_done(app_context):
+    _, acs, _ = app_context
+    response = await post(b"{oops", authorization=None)
+    assert response.status_code == 401 and acs.ops == []
+
+
+async def test_unknown_event_type_is_acknowledged(app_context):
+    event = callback("call_connected")
+    event["type"] = "Microsoft.Communication.SomethingNew"
+    assert (await post([event])).status_code == 200
+
+
+async def test_handler_error_is_500_without_leaking_details(app_context):
+    _, acs, _ = app_context
+    await deliver_incoming_call(payload("incoming_call")[0])
+    [call] = acs.answered.values()
+    acs.fail_with["play_media"] = RuntimeError("secret internals")
+
+    response = await post([callback("call_connected", call_connection_id=call)])
+
+    assert response.status_code == 500 and response.get_body() == b"internal error"
+
+
+async def test_duplicate_delivery_is_a_no_op(app_context):
+    _, acs, _ = app_context
+    await deliver_incoming_call(payload("incoming_call")[0])
+    [call] = acs.answered.values()
+    body = [callback("call_connected", call_connection_id=call, event_id="connected-1")]
+
+    first, second = await post(body), await post(body)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert acs.names().count("play_media") == 1
+
+
+async def test_state_conflicts_are_503_so_acs_retries(app_context, monkeypatch):
+    _, acs, store = app_context
+    await deliver_incoming_call(payload("incoming_call")[0])
+    [call] = acs.answered.values()
+
+    async def always_conflicting(**kwargs):
+        from shared.errors import StateConflict
+
+        raise StateConflict("someone else keeps winning")
+
+    monkeypatch.setattr(store, "save", always_conflicting)
+    response = await post([callback("call_connected", call_connection_id=call)])
+    assert response.status_code == 503
