@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 
@@ -49,7 +51,22 @@ def verify(request: web.Request, body: bytes, key: bytes) -> None:
     params = dict(part.split("=", 1) for part in auth[len("HMAC-SHA256 ") :].split("&") if "=" in part)
     if params.get("SignedHeaders", "").lower() != SIGNED_HEADERS:
         raise hmac_failed()
-    # request.raw_path is the request-target exactly as sent, which is what the client signed.
-    expected = signature(key, request.method.upper(), request.raw_path, date, request.host, claimed_hash)
-    if not hmac.compare_digest(params.get("Signature", ""), expected):
-        raise hmac_failed()
+    sent_signature = params.get("Signature", "")
+    for path in signed_path_candidates(request.raw_path):
+        expected = signature(key, request.method.upper(), path, date, request.host, claimed_hash)
+        if hmac.compare_digest(sent_signature, expected):
+            return
+    raise hmac_failed()
+
+
+_PARTICIPANT_SEGMENT = re.compile(r"(/participants/)([^/?]+)")
+
+
+def signed_path_candidates(raw_path: str) -> list[str]:
+    """The request-target as sent, and as the SDK signed it when an HTTP layer decoded part of it.
+
+    The SDK signs participant raw ids percent-encoded (`8%3Aacs%3A...`), but aiohttp's URL handling in the aio
+    client sends them decoded (`8:acs:...`), so the signed form of that one segment is rebuilt too.
+    """
+    requoted = _PARTICIPANT_SEGMENT.sub(lambda m: m.group(1) + quote(unquote(m.group(2)), safe=""), raw_path)
+    return [raw_path] if requoted == raw_path else [raw_path, requoted]

@@ -45,6 +45,7 @@ class Participant:
     is_on_hold: bool = False
     display_name: str = ""
     is_app: bool = False
+    custom_context: dict[str, Any] = field(default_factory=dict)  # voipHeaders/sipHeaders they were invited with
 
     def to_model(self) -> dict:
         return {"identifier": self.identifier.to_model(), "isMuted": self.is_muted, "isOnHold": self.is_on_hold}
@@ -57,6 +58,7 @@ class CallListener(Protocol):
     def on_speech(self, call: ServerCall, participant: Participant, text: str) -> None: ...
     def on_participant_left(self, call: ServerCall, participant: Participant) -> None: ...
     def on_connection_closed(self, connection: CallConnection) -> None: ...
+    def on_connection_connected(self, connection: CallConnection) -> None: ...
 
 
 @dataclass
@@ -122,6 +124,7 @@ class CallConnection:
     media_streaming: dict[str, Any] = field(default_factory=lambda: {"state": "disabled"})
     transcription: dict[str, Any] = field(default_factory=lambda: {"state": "disabled"})
     extensions: dict[str, Any] = field(default_factory=dict)
+    app_participant: Participant | None = None  # the app's own participant in the call
     _outbox: asyncio.Queue | None = field(default=None, repr=False)
     _closed_for_events: bool = False
 
@@ -187,6 +190,9 @@ class CallConnection:
             self._outbox = asyncio.Queue()
             self.backend.spawn(self._deliver_in_order(self._outbox))
         self._outbox.put_nowait((url, event))
+        if event_type.endswith("CallConnected"):
+            # Every path that connects a leg (dial, answer, connect) announces it here, after CallConnected is queued.
+            self.backend.notify("on_connection_connected", self)
         return event
 
     async def _deliver_in_order(self, outbox: asyncio.Queue) -> None:
@@ -209,6 +215,12 @@ class CallConnection:
         self.state = "disconnected"
         self.backend.notify("on_connection_closed", self)
         self.emit("CallDisconnected", result=(200, 7000, message), include_operation_context=False)
+
+    def abandon(self) -> None:
+        """Close a leg that never connected: its failure event (CreateCallFailed, ConnectFailed) is its last."""
+        self.state = "disconnected"
+        self._closed_for_events = True
+        self.backend.notify("on_connection_closed", self)
 
 
 class Backend:

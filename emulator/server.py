@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .app import BACKEND, create_app
 from .config import EmulatorConfig
+from .control_client import EmulatorControl
 from .models import Backend
 from .tls import ensure_certificate, server_ssl_context
 
@@ -23,10 +24,18 @@ class EmulatorServer:
         self._thread = threading.Thread(target=self.loop.run_forever, name="acs-emulator", daemon=True)
         self._runner: web.AppRunner | None = None
         self.app: web.Application | None = None
+        self._control: EmulatorControl | None = None
 
     @property
     def url(self) -> str:
         return self.config.base_url
+
+    @property
+    def control(self) -> EmulatorControl:
+        """A control-API client for this emulator (simulated people, timelines, subscriptions)."""
+        if self._control is None:
+            self._control = EmulatorControl(self.url)
+        return self._control
 
     @property
     def backend(self) -> Backend:
@@ -56,6 +65,8 @@ class EmulatorServer:
             self.config.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
         if self._runner is not None:
             self.run(self._runner.cleanup())
             self._runner = None

@@ -1,4 +1,4 @@
-"""Test helpers for apps driven by the emulator: a callback receiver that records events and waits on them."""
+"""Test helpers for apps driven by the emulator: callback and Event Grid receivers that record events and wait."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ class CallbackRecorder:
 
     def types(self, call_connection_id: str | None = None) -> list[str]:
         """Short event names in arrival order, e.g. ['CallConnected', 'ParticipantsUpdated']."""
-        return [e["type"].rsplit(".", 1)[-1] for e in self.matching(call_connection_id=call_connection_id)]
+        return [_short_type(e) for e in self.matching(call_connection_id=call_connection_id)]
 
     def wait_for(self, event_type: str, *, call_connection_id: str | None = None,
                  predicate: Callable[[dict], bool] | None = None, timeout: float = 10.0, count: int = 1) -> dict:
@@ -94,7 +94,7 @@ class CallbackRecorder:
                     return found[count - 1]
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    seen = [e["type"].rsplit(".", 1)[-1] for e in self.events]
+                    seen = [_short_type(e) for e in self.events]
                     raise TimeoutError(f"no {event_type} within {timeout}s; received {seen}")
                 self._condition.wait(remaining)
 
@@ -115,8 +115,44 @@ class CallbackRecorder:
 
 def _matches(event: dict, event_type: str | None, call_connection_id: str | None,
              predicate: Callable[[dict], bool] | None) -> bool:
-    if event_type and event["type"].rsplit(".", 1)[-1] != event_type.rsplit(".", 1)[-1]:
+    if event_type and _short_type(event) != event_type.rsplit(".", 1)[-1]:
         return False
     if call_connection_id and event["data"].get("callConnectionId") != call_connection_id:
         return False
     return predicate is None or predicate(event)
+
+
+def _short_type(event: dict) -> str:
+    """'CallConnected' from a callback's type, 'IncomingCall' from an Event Grid event's eventType."""
+    return (event.get("type") or event["eventType"]).rsplit(".", 1)[-1]
+
+
+class EventGridRecorder(CallbackRecorder):
+    """An Event Grid webhook on 127.0.0.1: answers the subscription validation handshake, records Notification events.
+
+    Subscribe `url` (e.g. through the control API); `wait_for("IncomingCall", predicate=...)` works as for callbacks.
+    """
+
+    def __init__(self, status: int = 200) -> None:
+        super().__init__(status)
+        self.delivery_headers: list[dict[str, str]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/callbacks/eventgrid"
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if request.headers.get("aeg-event-type") == "SubscriptionValidation":
+            return web.json_response({"validationResponse": body[0]["data"]["validationCode"]})
+        with self._condition:
+            self.posts.append(body)
+            self.events.extend(body)
+            self.delivery_headers.append(dict(request.headers))
+            self._condition.notify_all()
+        return web.Response(status=self.status)
+
+    def clear(self) -> None:
+        with self._condition:
+            super().clear()
+            self.delivery_headers.clear()

@@ -1,0 +1,143 @@
+"""EmulatorControl: a small synchronous client of the emulator's control API, for pytest and scripts."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+URL_VARIABLE = "ACS_EMULATOR_URL"
+
+
+class ControlApiError(Exception):
+    """The emulator answered a control request with an error (status and its message), or could not be reached."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(message if status is None else f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    server_call_id: str
+    correlation_id: str
+    incoming_call_context: str
+
+
+def _path_part(value: str) -> str:
+    # serverCallIds are base64 and may hold "/" and "+"; raw ids hold ":" and "+".
+    return quote(value, safe=":+=")
+
+
+def _error_message(response: requests.Response) -> str:
+    """The message of a control API error body, or the raw text when it has none."""
+    try:
+        return response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return response.text
+
+
+class EmulatorControl:
+    """`EmulatorControl("http://127.0.0.1:8765").place_call("+15551230000", "+18005550100")` and friends."""
+
+    def __init__(self, base_url: str | None = None, *, timeout: float = 10.0) -> None:
+        self.base_url = (base_url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def _request(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> Any:
+        url = f"{self.base_url}/emulator{path}"
+        try:
+            response = self._session.request(method, url, json=body, params=params, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise ControlApiError(None, f"cannot reach the emulator at {self.base_url}: {error}") from None
+        if response.status_code >= 400:
+            raise ControlApiError(response.status_code, _error_message(response))
+        return response.json() if response.content else None
+
+    def health(self) -> dict:
+        return self._request("GET", "/health")
+
+    def reset(self) -> None:
+        self._request("POST", "/reset")
+
+    def set_behaviour(self, identity: str, answer: str = "answer", answer_after_ms: int = 0) -> dict:
+        """How `identity` (E.164 number or raw id) behaves when dialled: answer, decline, busy or never."""
+        body = {"answer": answer, "answerAfterMs": answer_after_ms}
+        return self._request("PUT", f"/people/{_path_part(identity)}", body)
+
+    def people(self) -> dict:
+        return self._request("GET", "/people")
+
+    def place_call(self, from_: str, to: str, custom_context: dict | None = None,
+                   display_name: str | None = None) -> PlacedCall:
+        """A person calls the app; the app gets IncomingCall through its Event Grid subscription."""
+        body: dict[str, Any] = {"from": from_, "to": to}
+        if custom_context:
+            body["customContext"] = custom_context
+        if display_name is not None:
+            body["displayName"] = display_name
+        placed = self._request("POST", "/calls", body)
+        return PlacedCall(placed["serverCallId"], placed["correlationId"], placed["incomingCallContext"])
+
+    def press(self, call_id: str, who: str, tones: str | list[str]) -> dict:
+        """`who` presses keys: "12#" or ["one", "two", "pound"]."""
+        return self._person(call_id, who, "dtmf", {"tones": tones})
+
+    def say(self, call_id: str, who: str, text: str) -> dict:
+        return self._person(call_id, who, "speech", {"text": text})
+
+    def hang_up(self, call_id: str, who: str) -> dict:
+        return self._person(call_id, who, "hangup", {})
+
+    def _person(self, call_id: str, who: str, action: str, body: dict) -> dict:
+        return self._request("POST", f"/calls/{_path_part(call_id)}/participants/{_path_part(who)}/{action}", body)
+
+    def calls(self) -> list[dict]:
+        return self._request("GET", "/calls")
+
+    def call(self, call_id: str) -> dict:
+        """The emulator's view of a call, by serverCallId or callConnectionId."""
+        return self._request("GET", f"/calls/{_path_part(call_id)}")
+
+    def timeline(self, call_id: str) -> list[dict]:
+        return self._request("GET", f"/calls/{_path_part(call_id)}/timeline")
+
+    def wait_for_call(self, call_id: str, predicate: Callable[[dict], bool] | str, timeout: float = 10.0,
+                      interval: float = 0.02) -> dict:
+        """Poll the call view until `predicate(view)` holds (a string means `view["state"] == it`); TimeoutError."""
+        check = predicate if callable(predicate) else (lambda view: view["state"] == predicate)
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.call(call_id)
+            if check(view):
+                return view
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"call {call_id} did not reach the expected state within {timeout}s; "
+                                   f"it is {view['state']}")
+            time.sleep(interval)
+
+    def add_subscription(self, url: str, event_types: list[str] | None = None) -> dict:
+        body: dict[str, Any] = {"url": url}
+        if event_types is not None:
+            body["eventTypes"] = event_types
+        return self._request("POST", "/eventgrid/subscriptions", body)
+
+    def remove_subscription(self, url: str) -> None:
+        self._request("DELETE", "/eventgrid/subscriptions", params={"url": url})
+
+    def subscriptions(self) -> list[dict]:
+        return self._request("GET", "/eventgrid/subscriptions")
+
+    def deliveries(self, kind: str | None = None) -> list[dict]:
+        return self._request("GET", "/deliveries", params={"kind": kind} if kind else None)
+
+    def close(self) -> None:
+        self._session.close()

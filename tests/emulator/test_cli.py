@@ -1,0 +1,84 @@
+"""`python -m emulator` subcommands against a running emulator, run as a user would, in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from azure.communication.callautomation import CallAutomationClient
+
+from emulator.control_client import EmulatorControl
+from emulator.server import EmulatorServer
+from emulator.testing import CallbackRecorder
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_NUMBER = "+18005550100"
+CUSTOMER = "+15551230000"
+
+
+def run_cli(*args: str, url: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if url is not None:
+        env["ACS_EMULATOR_URL"] = url
+    # The arguments are this test's own, run with the interpreter running the tests.
+    return subprocess.run([sys.executable, "-m", "emulator", *args], capture_output=True, text=True, env=env,  # noqa: S603
+                          cwd=ROOT, timeout=60, check=False)
+
+
+def test_help_lists_every_command() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("call", "press", "say", "hangup", "people", "timeline", "reset", "calls", "--port",
+                    "--time-scale"):
+        assert command in result.stdout
+
+
+def test_call_press_say_hangup_and_timeline(emulator: EmulatorServer, client: CallAutomationClient,
+                                            recorder: CallbackRecorder) -> None:
+    placed = run_cli("call", CUSTOMER, APP_NUMBER, "--display-name", "Pat", "--sip-header", "X-MS-Custom-Id=7",
+                     "--emulator-url", emulator.url)
+    assert placed.returncode == 0, placed.stderr
+    call = json.loads(placed.stdout)
+    call_id = client.answer_call(call["incomingCallContext"], recorder.url).call_connection_id
+    recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id)
+
+    assert run_cli("press", call_id, CUSTOMER, "12#", url=emulator.url).returncode == 0
+    assert run_cli("say", call_id, CUSTOMER, "order", "status", url=emulator.url).returncode == 0
+    assert run_cli("hangup", call["serverCallId"], CUSTOMER, url=emulator.url).returncode == 0
+    recorder.wait_for("CallDisconnected", call_connection_id=call_id)
+
+    timeline = run_cli("timeline", call_id, url=emulator.url)
+    assert "pressed one two pound" in timeline.stdout
+    assert "said 'order status'" in timeline.stdout
+    shown = json.loads(run_cli("calls", call_id, url=emulator.url).stdout)
+    assert shown["state"] == "ended"
+    assert shown["participants"][0]["customContext"] == {"sipHeaders": {"X-MS-Custom-Id": "7"}}
+
+
+def test_people_and_reset(emulator: EmulatorServer) -> None:
+    configured = run_cli("people", CUSTOMER, "--answer", "busy", "--answer-after-ms", "100", url=emulator.url)
+    assert json.loads(configured.stdout) == {"rawId": f"4:{CUSTOMER}", "answer": "busy", "answerAfterMs": 100}
+    assert json.loads(run_cli("people", url=emulator.url).stdout)["people"][0]["answer"] == "busy"
+    assert run_cli("reset", url=emulator.url).stdout.strip() == "emulator reset"
+    assert EmulatorControl(emulator.url).people()["people"] == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("press", "no-such-call", CUSTOMER, "1"), "404"),
+    (("people", CUSTOMER, "--answer", "maybe"), "invalid choice"),
+    (("call", CUSTOMER, APP_NUMBER, "--sip-header", "no-equals-sign"), "NAME=VALUE"),
+])
+def test_bad_arguments_are_clear_errors(emulator: EmulatorServer, args: tuple[str, ...], message: str) -> None:
+    result = run_cli(*args, url=emulator.url)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_emulator_is_a_clear_error() -> None:
+    result = run_cli("reset", url="http://127.0.0.1:9")
+    assert result.returncode == 1
+    assert "cannot reach the emulator at http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
