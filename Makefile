@@ -1,15 +1,15 @@
-# The two commands: `make demo` runs the app on a local stack with one demo call; `make test` runs every test.
+# The two commands: `make run` starts the local stack and places a demo call; `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo stack test lint bench bootstrap clean
+.PHONY: run demo test lint bench bootstrap clean
+
+run: bootstrap
+	$(PY) -m devhost.stack
 
 demo: bootstrap
-	$(PY) -m devhost.stack --demo
-
-stack: bootstrap
-	$(PY) -m devhost.stack
+	$(PY) -m devhost.stack --exit-after-demo
 
 test: bootstrap
 	$(PY) -m ruff check .

@@ -10,10 +10,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import azure.functions as func
 from aiohttp import web
@@ -34,6 +35,8 @@ from devhost.settings import (
     read_local_settings,
     read_route_prefix,
 )
+
+T = TypeVar("T")
 
 log = logging.getLogger("devhost")
 
@@ -381,6 +384,12 @@ class DevHost:
             loop.run_until_complete(runner.cleanup())
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine on the host's loop, where the app's async clients live (e.g. to close them)."""
+        if self._loop is None:
+            raise RuntimeError("DevHost is not started")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Close the server, letting in-flight requests finish, and end the loop thread (waits up to timeout)."""

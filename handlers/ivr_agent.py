@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers import ivr
-from shared.actions import AddParticipant, CancelAllMedia, Play, Prompt
+from shared.actions import AddParticipant, CancelAllMedia, HangUp, Play, Prompt
 from shared.context import Context
-from shared.events import ParticipantEvent
+from shared.events import ParticipantEvent, ParticipantsUpdated
 from shared.flow import Transition, advance
 from shared.routing import Router
 from shared.settings import E164, Settings
@@ -59,3 +59,16 @@ async def on_agent_unavailable(event: ParticipantEvent, ctx: Context) -> None:
         return Transition(step=farewell.step, actions=(CancelAllMedia(), *farewell.actions))
 
     await advance(event, ctx, decide=apologise, from_steps={ivr.CONNECTING_AGENT})
+
+
+@router.register("ParticipantsUpdated")
+async def on_participants_changed(event: ParticipantsUpdated, ctx: Context) -> None:
+    """Once an agent is involved the call has three parties, so the caller leaving no longer ends it: end it."""
+    present = {participant.identifier.raw_id for participant in event.participants}
+
+    def end_if_caller_left(state: CallState) -> Transition | None:
+        if ivr.caller(state) in present:
+            return None
+        return Transition(step=ivr.HANGING_UP, actions=(HangUp(for_everyone=True),))
+
+    await advance(event, ctx, decide=end_if_caller_left, from_steps={ivr.CONNECTING_AGENT, ivr.WITH_AGENT})

@@ -68,3 +68,31 @@ def test_pstn_agent_without_caller_id_is_a_settings_error():
         assert "AGENT_CALLER_ID is missing" in str(exc)
     else:
         raise AssertionError("expected a settings error")
+
+
+def participants(*raw_ids: str) -> list[dict]:
+    return [{"identifier": {"rawId": raw_id, "kind": "phoneNumber", "phoneNumber": {"value": raw_id[2:]}},
+             "isMuted": False, "isOnHold": False} for raw_id in raw_ids]
+
+
+async def test_caller_hanging_up_while_with_the_agent_ends_the_call_for_the_agent_too():
+    ctx, acs, store = make_context(agent_target="+18005550123", agent_caller_id="+18005550100")
+    call = await agent_invited(ctx)
+    await deliver(ctx, "add_participant_succeeded", call)
+    acs.ops.clear()
+
+    await deliver(ctx, "participants_updated", call, participants=participants("4:+18005550123"))
+
+    assert acs.names() == ["hang_up"] and acs.ops[0].args == (True,)
+    assert store.states[call].step == "hanging-up"
+
+
+async def test_participant_changes_with_the_caller_still_there_change_nothing():
+    ctx, acs, store = make_context(agent_target="+18005550123", agent_caller_id="+18005550100")
+    call = await agent_invited(ctx)
+    await deliver(ctx, "add_participant_succeeded", call)
+    acs.ops.clear()
+
+    await deliver(ctx, "participants_updated", call, participants=participants("4:+18447649276", "4:+18005550123"))
+
+    assert acs.names() == [] and store.states[call].step == "with-agent"

@@ -1,0 +1,31 @@
+"""The whole local stack for end-to-end scenarios: emulator -> dev host -> function app -> emulator, on Azurite."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from devhost.azurite import Azurite, free_port
+from devhost.stack import LocalStack, StackPorts
+from emulator.control_client import EmulatorControl
+from shared import clients
+
+TIME_SCALE = 0.05  # a 5 s input timeout takes 250 ms; TTS prompts of a few seconds take a few hundred ms
+
+
+@pytest.fixture(scope="session")
+def stack(azurite: Azurite) -> Iterator[LocalStack]:
+    # Unit tests may have installed fakes in the process-wide app context; the stack's app must build real clients.
+    clients.use(None)
+    ports = StackPorts(emulator=0, devhost=free_port(), blob=azurite.blob_port, queue=azurite.queue_port,
+                       table=azurite.table_port)
+    with LocalStack(ports=ports, time_scale=TIME_SCALE) as running:
+        yield running
+    clients.use(None)
+
+
+@pytest.fixture
+def control(stack: LocalStack) -> Iterator[EmulatorControl]:
+    """The emulator's control API: simulated people, timelines. Calls from earlier tests are cleared afterwards."""
+    assert stack.emulator is not None
+    yield stack.emulator.control
+    stack.emulator.control.reset()
