@@ -104,7 +104,9 @@ class Azurite:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                # Azurite ignores SIGTERM once it has been up a few seconds; with in-memory persistence
+                # there is nothing to flush, so a short grace period before killing loses nothing.
+                self.process.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -35,6 +35,7 @@ class EmulatorConfig:
     tls: bool = False
     cert_dir: Path = Path(".local/emulator-tls")
     public_url: str | None = None
+    recording_storage_key: str | None = None  # account key for bring-your-own-storage containers (not Azurite's)
 
     @property
     def key_bytes(self) -> bytes:
@@ -104,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "string (the SDK forces https there) [ACS_EMULATOR_TLS=1]")
     parser.add_argument("--cert-dir", type=Path, default=Path(_env("ACS_EMULATOR_CERT_DIR", ".local/emulator-tls")),
                         help="where the TLS certificate is kept [ACS_EMULATOR_CERT_DIR]")
+    parser.add_argument("--recording-storage-key", default=_env("ACS_EMULATOR_RECORDING_STORAGE_KEY"),
+                        help="storage account key for writing recordings to a bring-your-own-storage container; "
+                             "not needed for Azurite's devstoreaccount1 or container URLs with a SAS "
+                             "[ACS_EMULATOR_RECORDING_STORAGE_KEY]")
     return parser
 
 
@@ -114,6 +119,7 @@ def config_from_args(argv: list[str] | None = None) -> EmulatorConfig:
         jwt_audience=args.jwt_audience, jwt_issuer=args.jwt_issuer,
         eventgrid_subscriptions=list(args.eventgrid_subscriptions), time_scale=args.time_scale,
         ring_timeout_seconds=args.ring_timeout, tls=args.tls, cert_dir=args.cert_dir,
+        recording_storage_key=args.recording_storage_key,
     )  # fmt: skip
     config.validate()
     return config
