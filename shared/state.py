@@ -234,16 +234,16 @@ class TableStateStore:
         return True
 
     async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
-        update = (
-            "update",
-            state.to_entity(),
-            {"mode": UpdateMode.REPLACE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified},
-        )
-        operations: list[tuple] = [update]
-        if event_id is not None:
-            operations.append(("create", self._marker(state.call_connection_id, event_id)))
+        conditions = {"mode": UpdateMode.REPLACE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            results = await self._table.submit_transaction(operations)
+            if event_id is None:
+                # One entity needs no entity-group transaction, whose multipart body costs twice the CPU.
+                metadata = await self._table.update_entity(state.to_entity(), **conditions)
+                return replace(state, etag=metadata["etag"])
+            marker = self._marker(state.call_connection_id, event_id)
+            results = await self._table.submit_transaction(
+                [("update", state.to_entity(), conditions), ("create", marker)]
+            )
         except (TableTransactionError, ResourceModifiedError, ResourceExistsError, ResourceNotFoundError) as exc:
             raise StateConflict(
                 f"state of call {state.call_connection_id} changed or event {event_id} was already processed"

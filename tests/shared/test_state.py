@@ -65,6 +65,21 @@ async def test_redelivered_event_cannot_be_saved_twice_and_leaves_state_untouche
     assert loaded.retries == 1 and loaded.etag == saved.etag
 
 
+async def test_clearing_the_outbox_without_an_event_is_still_guarded_by_the_etag(store):
+    call = new_call()
+    await store.create(state=call, event_id="e0")
+    state, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
+    claimed = await store.save(state=CallState(**{**state.__dict__, "pending": (HangUp(),)}), event_id="e1")
+
+    cleared = await store.save(state=CallState(**{**claimed.__dict__, "pending": ()}))
+
+    assert cleared.etag != claimed.etag
+    with pytest.raises(StateConflict):  # a writer still holding the older etag loses
+        await store.save(state=CallState(**{**claimed.__dict__, "step": "stale"}))
+    loaded, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
+    assert loaded.pending == () and loaded.etag == cleared.etag
+
+
 async def test_concurrent_writers_exactly_one_wins(store):
     call = new_call()
     await store.create(state=call, event_id="e0")
