@@ -3,14 +3,19 @@
 import azure.functions as func
 
 from handlers import router
+from handlers.api_recording_routes import blueprint as recording_api_blueprint
+from handlers.api_routes import blueprint as api_blueprint
 from shared import clients
 from shared.errors import BadRequest, error_reply
 from shared.events import parse_callback_body, parse_event_grid_event
 from shared.logging import install_phone_number_masking
+from shared.recordings import parse_recording_file_status
 
 install_phone_number_masking()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(api_blueprint)  # the HTTP API under /api/calls and /api/reminders (docs/api.md)
+app.register_functions(recording_api_blueprint)  # recording, streaming, transcription (docs/recording.md)
 
 
 @app.event_grid_trigger(arg_name="event")
@@ -27,7 +32,19 @@ async def incoming_call(event: func.EventGridEvent) -> None:
     await router.dispatch(parsed, await clients.context())
 
 
-@app.route(route="callbacks", methods=["POST"])
+@app.event_grid_trigger(arg_name="event")
+async def recording_file_status(event: func.EventGridEvent) -> None:
+    """Event Grid: index a finished recording (RecordingFileStatusUpdated). Raising makes Event Grid redeliver."""
+    try:
+        parsed = parse_recording_file_status(event_id=event.id, subject=event.subject, data=event.get_json())
+    except BadRequest as exc:
+        error_reply(exc)  # a malformed event will not improve with retries: log it and let it go
+        return
+    await router.dispatch(parsed, await clients.context())
+
+
+# ACS cannot send a function key, so this route is anonymous to the host; the ACS-signed JWT is its lock.
+@app.route(route="callbacks", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 async def callbacks(req: func.HttpRequest) -> func.HttpResponse:
     """ACS mid-call events: verify the JWT, then dispatch each CloudEvent of the batch in order."""
     try:

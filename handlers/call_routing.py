@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import ivr
+from handlers import ivr, masking
 from shared.events import Identifier, IncomingCall
 from shared.settings import Settings
 
@@ -23,7 +23,8 @@ REJECT = "reject"
 class RoutingRule:
     """How calls to one number are handled; stored in the routing table under the called number.
 
-    mode: "answer" (into `flow`), "busy" (reject as busy) or "forward" (redirect to `forward_to`).
+    mode: "answer" (into `flow`), "busy" (reject as busy), "forward" (redirect to `forward_to`) or "masking"
+    (a proxy number: callers in one of its pairings are connected to their peer, anyone else is rejected).
     Empty fields fall back to the ROUTING_* settings.
     """
 
@@ -69,6 +70,7 @@ class RouteDecision:
     flow: str = ""
     target: str = ""
     reject_reason: str = ""
+    data: Mapping[str, str] = field(default_factory=dict)
 
 
 def rule_key(callee: Identifier) -> str:
@@ -88,13 +90,28 @@ def is_open(hours: str, timezone: str, now: datetime) -> bool:
     return start <= local < end if start <= end else local >= start or local < end
 
 
-def decide_route(call: IncomingCall, rule: RoutingRule | None, settings: Settings, now: datetime) -> RouteDecision:
-    """Reject blocked callers and busy lines, forward or redirect after hours, otherwise answer into a flow."""
+def decide_route(
+    call: IncomingCall,
+    rule: RoutingRule | None,
+    settings: Settings,
+    now: datetime,
+    pairing: tuple[str, str] | None = None,
+) -> RouteDecision:
+    """Reject blocked callers and busy lines, forward or redirect after hours, otherwise answer into a flow.
+
+    pairing is the caller's (pairing name, peer) on a masking proxy number, looked up by the caller.
+    """
     rule = rule or RoutingRule(number=rule_key(call.callee))
     if matches(call.caller, settings.routing_blocked_callers + rule.blocked_callers):
         return RouteDecision(action=REJECT, reason="blocked caller", reject_reason="forbidden")
     if rule.mode == "busy":
         return RouteDecision(action=REJECT, reason="line busy", reject_reason="busy")
+    if rule.mode == masking.FLOW:
+        if pairing is None:
+            return RouteDecision(action=REJECT, reason="caller in no pairing", reject_reason="forbidden")
+        name, peer = pairing
+        data = {"pairing": name, "peer": peer, "proxy": rule.number}
+        return RouteDecision(action=ANSWER, reason="masked call", flow=masking.FLOW, data=data)
     if rule.mode == "forward" and rule.forward_to:
         return RouteDecision(action=REDIRECT, reason="number forwards", target=rule.forward_to)
     hours = rule.business_hours or settings.routing_business_hours

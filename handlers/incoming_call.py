@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+from handlers import masking
 from handlers.call_routing import ANSWER, REDIRECT, RoutingRule, decide_route, rule_key
 from shared.context import Context
 from shared.events import IncomingCall
@@ -28,7 +30,10 @@ async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
         return
     entity = await ctx.routing_rules.get(rule_key(call.callee))
     rule = RoutingRule.from_entity(rule_key(call.callee), entity) if entity else None
-    decision = decide_route(call, rule, ctx.settings, ctx.clock())
+    pairing = None
+    if rule is not None and rule.mode == masking.FLOW:
+        pairing = await ctx.pairings.find(proxy=rule.number, caller=call.caller.phone_number or call.caller.raw_id)
+    decision = decide_route(call, rule, ctx.settings, ctx.clock(), pairing)
     log.info(
         "Call from %s to %s: %s (%s)",
         mask(call.caller.raw_id),
@@ -39,7 +44,7 @@ async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
     # The same IncomingCall always produces the same request id, so ACS ignores a repeated answer/redirect/reject.
     key, first_sent = f"incoming/{call.server_call_id}/{decision.action}", first_sent_of(call, ctx)
     if decision.action == ANSWER:
-        await answer(call, decision.flow, ctx, key, first_sent)
+        await answer(call, decision.flow, ctx, key, first_sent, decision.data)
         return
     if decision.action == REDIRECT:
         await ctx.acs.redirect(
@@ -60,9 +65,16 @@ async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
     await ctx.state.put_incoming_call(record=IncomingCallRecord(server_call_id=call.server_call_id, outcome=outcome))
 
 
-async def answer(call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str) -> None:
-    """Answer into flow and create the call's state at its first step."""
-    data = {"caller": call.caller.raw_id, "callee": call.callee.raw_id, "correlation_id": call.correlation_id}
+async def answer(
+    call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str, extra: Mapping[str, str] | None = None
+) -> None:
+    """Answer into flow and create the call's state at its first step (its data: who called whom, and extra)."""
+    data = {
+        "caller": call.caller.raw_id,
+        "callee": call.callee.raw_id,
+        "correlation_id": call.correlation_id,
+        **(extra or {}),
+    }
     # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call.
     record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
     await ctx.state.put_incoming_call(record=record)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from azure.communication.callautomation import (
+    AzureBlobContainerRecordingStorage,
+    ChannelAffinity,
     CommunicationIdentifier,
     CommunicationUserIdentifier,
     FileSource,
@@ -19,8 +21,20 @@ from azure.communication.callautomation import (
 )
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.actions import Action, AddParticipant, CancelAllMedia, HangUp, Play, Prompt, Recognize
+from shared.actions import (
+    Action,
+    AddParticipant,
+    CancelAllMedia,
+    HangUp,
+    PauseRecording,
+    Play,
+    Prompt,
+    Recognize,
+    ResumeRecording,
+    SendDtmf,
+)
 from shared.logging import mask
+from shared.recordings import RecordingOptions
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +78,22 @@ def _sources(prompts: Sequence[Prompt]) -> list[FileSource | TextSource | SsmlSo
     return [play_source(prompt) for prompt in prompts]
 
 
-class ActionRunner:
-    """Runs actions against an aio CallAutomationClient (or anything with the same interface)."""
+CallOptions = Callable[[str], Mapping[str, Any]]
 
-    def __init__(self, client: Any) -> None:
+
+def no_call_options(flow: str) -> Mapping[str, Any]:
+    return {}
+
+
+class ActionRunner:
+    """Runs actions against an aio CallAutomationClient (or anything with the same interface).
+
+    call_options gives the extra SDK arguments a flow's calls are answered with (media streaming, transcription).
+    """
+
+    def __init__(self, client: Any, call_options: CallOptions = no_call_options) -> None:
         self.client = client
+        self.call_options = call_options
 
     async def answer(
         self,
@@ -87,8 +112,38 @@ class ActionRunner:
             cognitive_services_endpoint=cognitive_services_endpoint,
             operation_context=operation_context,
             headers=repeatability_headers(repeatability_key, first_sent),
+            # A call is answered with its flow's name as operation context.
+            **self.call_options(operation_context),
         )
         return properties.call_connection_id
+
+    async def start_recording(
+        self,
+        *,
+        call_connection_id: str,
+        options: RecordingOptions,
+        callback_url: str,
+        repeatability_key: str,
+        first_sent: str,
+    ) -> str:
+        """Start recording a call; returns the recording id (the same one again for a repeated key)."""
+        storage = AzureBlobContainerRecordingStorage(options.container_url) if options.container_url else None
+        affinity = None
+        if options.caller_channel is not None:
+            channel, caller = options.caller_channel
+            affinity = [ChannelAffinity(target_participant=identifier(caller), channel=channel)]
+        properties = await self.client.start_recording(
+            call_connection_id=call_connection_id,
+            recording_state_callback_url=callback_url,
+            recording_content_type=options.content,
+            recording_channel_type=options.channel,
+            recording_format_type=options.format,
+            pause_on_start=options.pause_on_start,
+            recording_storage=storage,
+            channel_affinity=affinity,
+            headers=repeatability_headers(repeatability_key, first_sent),
+        )
+        return properties.recording_id
 
     async def redirect(
         self, *, incoming_call_context: str, target: str, repeatability_key: str, first_sent: str
@@ -148,9 +203,28 @@ class ActionRunner:
                     source_caller_id_number=PhoneNumberIdentifier(action.caller_id) if action.caller_id else None,
                     invitation_timeout=action.invitation_timeout,
                     operation_context=action.operation_context,
+                    sip_headers=action.sip_headers,
+                    voip_headers=action.voip_headers,
                     **_with_headers(headers),
                 )
+            case SendDtmf():
+                await connection.send_dtmf_tones(
+                    list(action.tones),
+                    identifier(action.target),
+                    operation_context=action.operation_context,
+                    **_with_headers(headers),
+                )
+            case PauseRecording() | ResumeRecording():
+                await self._change_recording(action)
             case HangUp():
                 await connection.hang_up(action.for_everyone, **_with_headers(headers))
             case _:
                 raise TypeError(f"unknown action {action!r}")
+
+    async def _change_recording(self, action: PauseRecording | ResumeRecording) -> None:
+        change = self.client.pause_recording if isinstance(action, PauseRecording) else self.client.resume_recording
+        try:
+            await change(action.recording_id)
+        except ResourceNotFoundError:
+            # The recording has stopped (the API, or the call ending); the call itself may be fine, so carry on.
+            logger.warning("Recording %s is gone; skipped %s", action.recording_id, action.kind)

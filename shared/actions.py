@@ -78,6 +78,9 @@ class AddParticipant(Action):
     operation_context: str
     caller_id: str | None = None
     invitation_timeout: int | None = None
+    # Custom calling context: SIP headers (User-To-User, X-MS-Custom-*) for phone numbers, VoIP headers otherwise.
+    sip_headers: Mapping[str, str] | None = None
+    voip_headers: Mapping[str, str] | None = None
 
     kind: ClassVar[str] = "add-participant"
     repeatable: ClassVar[bool] = True
@@ -91,8 +94,37 @@ class HangUp(Action):
     repeatable: ClassVar[bool] = True
 
 
+@dataclass(frozen=True, kw_only=True)
+class SendDtmf(Action):
+    """Send DTMF tones (ACS Tone names, at most 18) to a phone participant, e.g. to navigate an external IVR."""
+
+    target: str
+    tones: tuple[str, ...]
+    operation_context: str
+
+    kind: ClassVar[str] = "send-dtmf"
+    repeatable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseRecording(Action):
+    """Pause a recording, e.g. while the caller keys card digits; pausing a paused recording changes nothing."""
+
+    recording_id: str
+
+    kind: ClassVar[str] = "pause-recording"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeRecording(Action):
+    recording_id: str
+
+    kind: ClassVar[str] = "resume-recording"
+
+
 ACTION_TYPES: dict[str, type[Action]] = {
-    cls.kind: cls for cls in (Play, Recognize, CancelAllMedia, AddParticipant, HangUp)
+    cls.kind: cls
+    for cls in (Play, Recognize, CancelAllMedia, AddParticipant, HangUp, SendDtmf, PauseRecording, ResumeRecording)
 }
 
 

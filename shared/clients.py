@@ -65,16 +65,42 @@ def table_service_client(settings: Settings) -> Any:
     from azure.data.tables.aio import TableServiceClient
 
     if settings.storage_auth == "connection_string":
-        connection_string = settings.storage_connection_string or ""
-        if connection_string.replace(" ", "").lower() == "usedevelopmentstorage=true":
-            connection_string = AZURITE_TABLES
-        return TableServiceClient.from_connection_string(connection_string)
+        return TableServiceClient.from_connection_string(storage_connection_string(settings))
     return TableServiceClient(endpoint=settings.storage_table_endpoint, credential=credential(settings))
+
+
+def storage_connection_string(settings: Settings) -> str:
+    """STORAGE_CONNECTION_STRING, with the "UseDevelopmentStorage=true" shorthand spelled out."""
+    connection_string = settings.storage_connection_string or ""
+    if connection_string.replace(" ", "").lower() == "usedevelopmentstorage=true":
+        return AZURITE_TABLES
+    return connection_string
+
+
+async def ensure_recording_container(settings: Settings) -> None:
+    """Create RECORDING_CONTAINER_URL's container if it is missing, with the app's storage credentials."""
+    from shared.recording_container import ensure_container, shared_key
+
+    if settings.storage_auth == "connection_string":
+        await ensure_container(settings.recording_container_url, shared_key(storage_connection_string(settings)))
+        return
+    identity = credential(settings)
+    _closables.append(identity)
+    await ensure_container(settings.recording_container_url, identity)
 
 
 async def ensure_tables(service: Any, settings: Settings) -> None:
     """Create the app's tables if they do not exist yet (idempotent)."""
-    for name in (settings.state_table_name, settings.routing_table_name, settings.orders_table_name):
+    names = (
+        settings.state_table_name,
+        settings.routing_table_name,
+        settings.orders_table_name,
+        settings.reminders_table_name,
+        settings.pairings_table_name,
+        settings.recordings_table_name,
+        settings.transcripts_table_name,
+    )
+    for name in names:
         await service.create_table_if_not_exists(name)
 
 
@@ -82,14 +108,22 @@ def build_context(settings: Settings, *, call_automation: Any, tables: Any) -> C
     """A handler context over the given ACS client and TableServiceClient."""
     from shared.acs import ActionRunner
     from shared.lookup import TableLookup
+    from shared.pairings import TablePairings
+    from shared.recordings import TableRecordingIndex
     from shared.state import TableStateStore
+    from shared.streaming import call_options
+    from shared.transcripts import TableTranscriptStore
 
     return Context(
         settings=settings,
         state=TableStateStore(tables.get_table_client(settings.state_table_name)),
-        acs=ActionRunner(call_automation),
+        acs=ActionRunner(call_automation, call_options=lambda flow: call_options(flow, settings)),
         routing_rules=TableLookup(tables.get_table_client(settings.routing_table_name), row_key="rule"),
         orders=TableLookup(tables.get_table_client(settings.orders_table_name), row_key="order"),
+        reminders=TableLookup(tables.get_table_client(settings.reminders_table_name), row_key="reminder"),
+        pairings=TablePairings(tables.get_table_client(settings.pairings_table_name)),
+        recordings=TableRecordingIndex(tables.get_table_client(settings.recordings_table_name)),
+        transcripts=TableTranscriptStore(tables.get_table_client(settings.transcripts_table_name)),
     )
 
 
@@ -102,6 +136,8 @@ async def context() -> Context:
                 settings = load_settings()
                 tables = table_service_client(settings)
                 await ensure_tables(tables, settings)
+                if settings.recording_container_url:
+                    await ensure_recording_container(settings)
                 call_automation = call_automation_client(settings)
                 _closables.extend((tables, call_automation))
                 _context = build_context(settings, call_automation=call_automation, tables=tables)

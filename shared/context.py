@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shared.lookup import Lookup
+from shared.lookup import InMemoryLookup, Lookup
+from shared.pairings import InMemoryPairings, Pairings
+from shared.recordings import InMemoryRecordingIndex, RecordingIndex
 from shared.settings import Settings
 from shared.state import StateStore
+from shared.transcripts import InMemoryTranscriptStore, TranscriptStore
 
 if TYPE_CHECKING:
     from shared.acs import ActionRunner
@@ -27,3 +30,8 @@ class Context:
     routing_rules: Lookup
     orders: Lookup
     clock: Callable[[], datetime] = field(default=utc_now)
+    # In-memory defaults serve unit tests; clients.build_context always passes the Table Storage ones.
+    reminders: Lookup = field(default_factory=InMemoryLookup)
+    pairings: Pairings = field(default_factory=InMemoryPairings)
+    recordings: RecordingIndex = field(default_factory=InMemoryRecordingIndex)
+    transcripts: TranscriptStore = field(default_factory=InMemoryTranscriptStore)

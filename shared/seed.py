@@ -1,4 +1,4 @@
-"""Seed Table Storage with demo routing rules and orders: `python -m shared.seed` (reads the app's settings).
+"""Seed Table Storage with demo routing rules, orders and a masking pair: `python -m shared.seed`.
 
 The e2e tests and the local stack call seed_demo_data(); admins can add rules with put_routing_rule().
 """
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from handlers.call_routing import RoutingRule
 from shared.clients import build_context, ensure_tables, load_settings, table_service_client
 from shared.context import Context
+from shared.pairings import Pairing
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +22,15 @@ DEMO_ORDERS: Mapping[str, Mapping[str, str]] = {
     "11111": {"status": "being prepared"},
 }
 
-# The demo line answers into the IVR; the second number shows a busy line.
+# The demo line answers into the IVR; the second number shows a busy line; the third is a masking proxy.
 DEMO_RULES = (
     RoutingRule(number="+18005550100", mode="answer", flow="ivr"),
     RoutingRule(number="+18005550199", mode="busy"),
+    RoutingRule(number="+18005550142", mode="masking"),
 )
+
+# A buyer and a seller who reach each other through the proxy number without learning each other's number.
+DEMO_PAIRINGS = (Pairing(name="order-1001", proxy="+18005550142", party_a="+14255550101", party_b="+14255550102"),)
 
 
 async def put_routing_rule(ctx: Context, rule: RoutingRule) -> None:
@@ -43,6 +48,8 @@ async def seed_demo_data(ctx: Context) -> None:
         await put_routing_rule(ctx, rule)
     for number, order in DEMO_ORDERS.items():
         await put_order(ctx, number, order["status"])
+    for pairing in DEMO_PAIRINGS:
+        await ctx.pairings.put(pairing)
 
 
 async def main() -> None:

@@ -20,6 +20,13 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
+CHANNELS = ("mixed", "unmixed")
+RECORDING_CONTENTS = ("audio", "audioVideo")
+RECORDING_FORMATS = ("wav", "mp3", "mp4")
+# (content, channel, format) combinations ACS records; anything else fails at StartRecording (8557).
+RECORDING_COMBINATIONS = {("audio", "mixed", "wav"), ("audio", "mixed", "mp3"), ("audio", "unmixed", "wav"),
+                          ("audioVideo", "mixed", "mp4")}  # fmt: skip
+
 DEFAULT_JWT_ISSUER = "https://acscallautomation.communication.azure.com"
 DEFAULT_OPENID_CONFIG_URL = (
     "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
@@ -49,6 +56,8 @@ class Settings:
     state_table_name: str = "callstate"
     routing_table_name: str = "routingrules"
     orders_table_name: str = "orders"
+    reminders_table_name: str = "reminders"
+    pairings_table_name: str = "proxypairings"
 
     routing_default_flow: str = "ivr"
     routing_blocked_callers: tuple[str, ...] = ()
@@ -61,7 +70,8 @@ class Settings:
     ivr_greeting_audio_url: str | None = None
     ivr_greeting_text: str = "Thank you for calling Contoso."
     ivr_menu_prompt: str = (
-        "For the status of an order, press 1 or say order status. To talk to an agent, press 2 or say agent."
+        "For the status of an order, press 1 or say order status. To talk to an agent, press 2 or say agent. "
+        "To pay a bill, press 3 or say pay a bill."
     )
     ivr_order_number_prompt: str = "Please key in your order number, followed by the pound key."
     ivr_order_status_prompt: str = "Order {order_number} is {status}."
@@ -78,6 +88,41 @@ class Settings:
     agent_caller_id: str | None = None
     agent_invitation_timeout_seconds: int = 30
     hold_music_url: str | None = None
+
+    outbound_caller_id: str | None = None
+    reminder_prompt: str = (
+        "Hello {name}, this is a reminder of your appointment on {when}. Press 1 or say confirm to confirm, "
+        "2 or say cancel to cancel, 3 or say reschedule to reschedule."
+    )
+    reminder_confirmed_prompt: str = "Thank you, your appointment is confirmed. Goodbye."
+    reminder_cancelled_prompt: str = "Your appointment has been cancelled. Goodbye."
+    reminder_reschedule_prompt: str = "We will call you back to find a new time. Goodbye."
+    reminder_no_response_prompt: str = "We did not get your answer. We will try again later. Goodbye."
+    reminder_max_retries: int = 2
+    masking_invitation_timeout_seconds: int = 30
+
+    ivr_card_number_prompt: str = "Please key in your 16-digit card number, followed by the pound key."
+    ivr_card_accepted_prompt: str = "Thank you. The card ending in {last4} has been accepted."
+    ivr_card_invalid_prompt: str = "Sorry, that card number is not valid."
+
+    # Recording (docs/recording.md): which flows are recorded, how, and into which Blob container.
+    recording_enabled_flows: tuple[str, ...] = ()
+    recording_content: str = "audio"
+    recording_channel: str = "mixed"
+    recording_format: str = "wav"
+    recording_pause_on_start: bool = False
+    recording_caller_channel: int | None = None
+    recording_container_url: str | None = None
+    recordings_table_name: str = "recordings"
+
+    # Media streaming and transcription go to the WebSocket receiver (receiver/), which stores transcripts.
+    receiver_websocket_url: str | None = None
+    receiver_token: str | None = None
+    media_streaming_enabled_flows: tuple[str, ...] = ()
+    media_streaming_audio_channel: str = "mixed"
+    transcription_enabled_flows: tuple[str, ...] = ()
+    transcription_locale: str = "en-US"
+    transcripts_table_name: str = "transcripts"
 
     @property
     def callback_url(self) -> str:
@@ -117,6 +162,8 @@ class Settings:
             "state_table_name": reader.table_name("STATE_TABLE_NAME"),
             "routing_table_name": reader.table_name("ROUTING_TABLE_NAME"),
             "orders_table_name": reader.table_name("ORDERS_TABLE_NAME"),
+            "reminders_table_name": reader.table_name("REMINDERS_TABLE_NAME"),
+            "pairings_table_name": reader.table_name("PAIRINGS_TABLE_NAME"),
             "routing_default_flow": reader.text("ROUTING_DEFAULT_FLOW"),
             "routing_blocked_callers": reader.targets("ROUTING_BLOCKED_CALLERS"),
             "routing_business_hours": reader.hours("ROUTING_BUSINESS_HOURS"),
@@ -143,6 +190,34 @@ class Settings:
                 "AGENT_INVITATION_TIMEOUT_SECONDS", minimum=1, maximum=180
             ),
             "hold_music_url": reader.url("HOLD_MUSIC_URL"),
+            "outbound_caller_id": reader.phone_number("OUTBOUND_CALLER_ID"),
+            "reminder_prompt": reader.text("REMINDER_PROMPT"),
+            "reminder_confirmed_prompt": reader.text("REMINDER_CONFIRMED_PROMPT"),
+            "reminder_cancelled_prompt": reader.text("REMINDER_CANCELLED_PROMPT"),
+            "reminder_reschedule_prompt": reader.text("REMINDER_RESCHEDULE_PROMPT"),
+            "reminder_no_response_prompt": reader.text("REMINDER_NO_RESPONSE_PROMPT"),
+            "reminder_max_retries": reader.integer("REMINDER_MAX_RETRIES", minimum=1, maximum=10),
+            "masking_invitation_timeout_seconds": reader.integer(
+                "MASKING_INVITATION_TIMEOUT_SECONDS", minimum=1, maximum=180
+            ),
+            "ivr_card_number_prompt": reader.text("IVR_CARD_NUMBER_PROMPT"),
+            "ivr_card_accepted_prompt": reader.text("IVR_CARD_ACCEPTED_PROMPT"),
+            "ivr_card_invalid_prompt": reader.text("IVR_CARD_INVALID_PROMPT"),
+            "recording_enabled_flows": reader.names("RECORDING_ENABLED_FLOWS"),
+            "recording_content": reader.choice("RECORDING_CONTENT", RECORDING_CONTENTS),
+            "recording_channel": reader.choice("RECORDING_CHANNEL", CHANNELS),
+            "recording_format": reader.choice("RECORDING_FORMAT", RECORDING_FORMATS),
+            "recording_pause_on_start": reader.boolean("RECORDING_PAUSE_ON_START", default=False),
+            "recording_caller_channel": reader.integer("RECORDING_CALLER_CHANNEL", minimum=0, maximum=4),
+            "recording_container_url": reader.url("RECORDING_CONTAINER_URL"),
+            "recordings_table_name": reader.table_name("RECORDINGS_TABLE_NAME"),
+            "receiver_websocket_url": reader.websocket_url("RECEIVER_WEBSOCKET_URL"),
+            "receiver_token": reader.text("RECEIVER_TOKEN"),
+            "media_streaming_enabled_flows": reader.names("MEDIA_STREAMING_ENABLED_FLOWS"),
+            "media_streaming_audio_channel": reader.choice("MEDIA_STREAMING_AUDIO_CHANNEL", CHANNELS),
+            "transcription_enabled_flows": reader.names("TRANSCRIPTION_ENABLED_FLOWS"),
+            "transcription_locale": reader.locale("TRANSCRIPTION_LOCALE"),
+            "transcripts_table_name": reader.table_name("TRANSCRIPTS_TABLE_NAME"),
         }
         _check_combinations(values, reader.problems)
         if reader.problems:
@@ -162,6 +237,25 @@ def _check_combinations(values: dict[str, Any], problems: list[str]) -> None:
     target = values["agent_target"]
     if target and E164.match(target) and not values["agent_caller_id"]:
         problems.append("AGENT_CALLER_ID is missing (required when AGENT_TARGET is a phone number)")
+    _check_recording(values, problems)
+    streamed = values["media_streaming_enabled_flows"] or values["transcription_enabled_flows"]
+    if streamed and not values["receiver_websocket_url"]:
+        problems.append(
+            "RECEIVER_WEBSOCKET_URL is missing (MEDIA_STREAMING_ENABLED_FLOWS and TRANSCRIPTION_ENABLED_FLOWS need it)"
+        )
+
+
+def _check_recording(values: dict[str, Any], problems: list[str]) -> None:
+    content = values["recording_content"] or "audio"
+    channel = values["recording_channel"] or "mixed"
+    format_ = values["recording_format"] or "wav"
+    if (content, channel, format_) not in RECORDING_COMBINATIONS:
+        problems.append(
+            f"RECORDING_FORMAT {format_} cannot record {channel} {content} "
+            "(mixed audio: wav or mp3; unmixed audio: wav; audioVideo: mixed mp4)"
+        )
+    if values["recording_caller_channel"] is not None and channel != "unmixed":
+        problems.append("RECORDING_CALLER_CHANNEL needs RECORDING_CHANNEL=unmixed (mixed recordings have one channel)")
 
 
 class _Reader:
@@ -226,10 +320,45 @@ class _Reader:
     def table_name(self, name: str) -> str | None:
         return self._read(name, _table_name, "3-63 letters or digits, starting with a letter")
 
+    def names(self, name: str) -> tuple[str, ...] | None:
+        def parse(raw: str) -> tuple[str, ...]:
+            items = tuple(item.strip() for item in raw.split(",") if item.strip())
+            if not all(re.fullmatch(r"[a-z][a-z0-9-]{0,39}", item) for item in items):
+                raise ValueError(raw)
+            return items
+
+        return self._read(name, parse, 'a comma-separated list of flow names such as "ivr,reminder"')
+
+    def choice(self, name: str, options: tuple[str, ...]) -> str | None:
+        def parse(raw: str) -> str:
+            if raw not in options:
+                raise ValueError(raw)
+            return raw
+
+        return self._read(name, parse, f"one of {', '.join(options)}")
+
+    def websocket_url(self, name: str) -> str | None:
+        return self._read(name, _websocket_url, "a ws:// or wss:// URL")
+
+    def locale(self, name: str) -> str | None:
+        def parse(raw: str) -> str:
+            if not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}", raw):
+                raise ValueError(raw)
+            return raw
+
+        return self._read(name, parse, 'a locale such as "en-US"')
+
 
 def _http_url(raw: str) -> str:
     parsed = urlparse(raw)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(raw)
+    return raw
+
+
+def _websocket_url(raw: str) -> str:
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("ws", "wss") or not parsed.netloc:
         raise ValueError(raw)
     return raw
 

@@ -11,7 +11,10 @@ from shared import clients
 from shared.errors import Unauthorized
 from tests.fixtures.fakes import callback, make_context, payload
 
-FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
+# get_functions() re-adds blueprint functions on every call, so it is called once.
+DEFINED = app.get_functions()
+FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in DEFINED}
+TRIGGERS = {f.get_function_name(): f.get_trigger() for f in DEFINED}
 GOOD_TOKEN = "Bearer good"
 
 
@@ -50,8 +53,20 @@ async def deliver_incoming_call(envelope):
     await FUNCTIONS["incoming_call"](event)
 
 
+def test_callbacks_need_no_function_key_because_acs_cannot_send_one():
+    assert TRIGGERS["callbacks"].auth_level == func.AuthLevel.ANONYMOUS
+    assert all(
+        trigger.auth_level == func.AuthLevel.FUNCTION
+        for name, trigger in TRIGGERS.items()
+        if name.startswith("api_") and name != "api_openapi"
+    )
+
+
 def test_function_names_match_the_event_grid_webhook_and_route():
-    assert set(FUNCTIONS) == {"incoming_call", "callbacks"}
+    triggers = {"incoming_call", "recording_file_status", "callbacks"}
+    assert triggers <= set(FUNCTIONS)
+    # Everything else is the HTTP API (handlers/api_routes.py, handlers/api_recording_routes.py).
+    assert all(name.startswith("api_") for name in set(FUNCTIONS) - triggers)
 
 
 async def test_incoming_call_is_answered(app_context):

@@ -1,0 +1,85 @@
+"""Number masking: pairing lookup on IncomingCall, the peer invited from the proxy, the call ended for both."""
+
+from dataclasses import replace
+
+from handlers import router
+from handlers.call_routing import RoutingRule
+from shared.pairings import InMemoryPairings, Pairing
+from tests.fixtures.fakes import deliver, incoming_call, make_context
+
+PROXY, BUYER, SELLER = "+18005550142", "+14255550101", "+14255550102"
+
+
+def context():
+    ctx, acs, store = make_context()
+    ctx.routing_rules.entities[PROXY] = RoutingRule(number=PROXY, mode="masking").to_entity()
+    pairing = Pairing(name="order-1001", proxy=PROXY, party_a=BUYER, party_b=SELLER)
+    return replace(ctx, pairings=InMemoryPairings(pairing)), acs, store
+
+
+async def connected_masked_call(ctx):
+    await router.dispatch(incoming_call(caller=BUYER, callee=PROXY), ctx)
+    [call] = ctx.acs.client.answered.values()
+    await deliver(ctx, "call_connected", call, operationContext="masking")
+    return call
+
+
+def snapshot(*parties, sequence):
+    return {
+        "participants": [{"identifier": {"rawId": f"4:{party}"}} for party in parties],
+        "sequenceNumber": sequence,
+    }
+
+
+async def test_the_peer_is_invited_from_the_proxy_number_with_the_pairing_named():
+    ctx, acs, store = context()
+    call = await connected_masked_call(ctx)
+
+    [invite] = acs.calls("add_participant")
+    assert invite.args[0].raw_id == f"4:{SELLER}"
+    assert invite.kwargs["source_caller_id_number"].raw_id == f"4:{PROXY}"
+    assert invite.kwargs["sip_headers"] == {"X-MS-Custom-Pairing": "order-1001"}
+    assert store.states[call].step == "connecting-peer"
+
+
+async def test_a_caller_in_no_pairing_is_rejected_as_forbidden():
+    ctx, acs, _ = context()
+
+    await router.dispatch(incoming_call(caller="+14255550199", callee=PROXY), ctx)
+
+    [reject] = acs.calls("reject_call")
+    assert reject.kwargs["call_reject_reason"] == "forbidden" and not acs.calls("answer_call")
+
+
+async def test_either_party_leaving_ends_the_call_for_both():
+    ctx, acs, store = context()
+    call = await connected_masked_call(ctx)
+    await deliver(ctx, "add_participant_succeeded", call, operationContext="masking-peer")
+    await deliver(ctx, "participants_updated", call, **snapshot(BUYER, SELLER, sequence=3))
+    acs.ops.clear()
+
+    await deliver(ctx, "participants_updated", call, **snapshot(BUYER, sequence=4))
+
+    assert acs.names() == ["hang_up"] and acs.ops[0].args == (True,)
+    assert store.states[call].step == "hanging-up"
+
+
+async def test_a_snapshot_older_than_the_join_does_not_end_the_call():
+    ctx, acs, store = context()
+    call = await connected_masked_call(ctx)
+    await deliver(ctx, "add_participant_succeeded", call, operationContext="masking-peer")
+    await deliver(ctx, "participants_updated", call, **snapshot(BUYER, SELLER, sequence=3))
+    acs.ops.clear()
+
+    await deliver(ctx, "participants_updated", call, **snapshot(BUYER, sequence=2))
+
+    assert acs.ops == [] and store.states[call].step == "connected"
+
+
+async def test_an_unreachable_peer_ends_the_call():
+    ctx, acs, store = context()
+    call = await connected_masked_call(ctx)
+
+    await deliver(ctx, "add_participant_failed", call, operationContext="masking-peer")
+
+    assert acs.ops[-1].name == "hang_up" and store.states[call].step == "hanging-up"

@@ -1,0 +1,69 @@
+"""Outbound to an external IVR: the DTMF sequence parsed into steps of at most 18 tones, sent one after another."""
+
+import pytest
+
+from handlers import api_calls
+from handlers.outbound_ivr import parse_sequence
+from shared.errors import BadRequest
+from tests.fixtures.fakes import deliver
+from tests.fixtures.outbound_fakes import deliver_event, outbound_context, request
+
+CALL = "call-1"
+
+
+def test_sequences_are_split_into_steps_of_at_most_18_tones():
+    assert parse_sequence("1,2#", "dtmf") == [["one"], ["two", "pound"]]
+    assert [len(step) for step in parse_sequence(["1" * 20], "dtmf")] == [18, 2]
+    with pytest.raises(BadRequest, match=r"dtmf\[1\] holds 'x'"):
+        parse_sequence(["1", "x"], "dtmf")
+
+
+async def dialled(hang_up: bool):
+    ctx, acs, store = outbound_context()
+    body = {
+        "target": "+14255550130",
+        "callerId": "+18005550100",
+        "flow": "external-ivr",
+        "dtmf": "1,2#",
+        "hangUpAfterDtmf": hang_up,
+    }
+    reply = await api_calls.place_call(request(body), ctx)
+    assert reply.status == 201 and reply.body["flow"] == "external-ivr"
+    await deliver(ctx, "call_connected", CALL, operationContext="external-ivr")
+    return ctx, acs, store
+
+
+async def test_each_step_is_sent_after_the_previous_one_then_the_call_hangs_up():
+    ctx, acs, store = await dialled(hang_up=True)
+    assert acs.calls("send_dtmf_tones")[-1].args[0] == ["one"]
+
+    await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
+    [_, second] = acs.calls("send_dtmf_tones")
+    assert second.args[0] == ["two", "pound"] and second.args[1].raw_id == "4:+14255550130"
+    assert second.kwargs["headers"]["Repeatability-Request-ID"]
+    await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
+
+    assert acs.ops[-1].name == "hang_up"
+    assert store.states[CALL].data["dtmf_sent"] == [["one"], ["two", "pound"]]
+
+
+async def test_without_hang_up_the_call_stays_navigated():
+    ctx, acs, store = await dialled(hang_up=False)
+    await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
+    await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
+
+    assert store.states[CALL].step == "navigated" and not acs.calls("hang_up")
+
+
+async def test_a_failed_send_stops_navigation():
+    ctx, _, store = await dialled(hang_up=False)
+
+    await deliver_event(
+        ctx,
+        "SendDtmfTonesFailed",
+        CALL,
+        operationContext="sending-dtmf",
+        resultInformation={"code": 400, "subCode": 8523, "message": "bad"},
+    )
+
+    assert store.states[CALL].step == "dtmf-failed" and store.states[CALL].data["dtmf_failure"] == "400/8523 bad"
