@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from devhost.server import DevHost
 from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from receiver.config import ReceiverConfig
+from receiver.server import ReceiverServer
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +36,11 @@ class StackPorts:
     blob: int = 10000
     queue: int = 10001
     table: int = 10002
+    receiver: int = 8766
 
     @classmethod
     def free(cls) -> StackPorts:
-        return cls(emulator=0, devhost=free_port(), blob=0, queue=0, table=0)
+        return cls(emulator=0, devhost=free_port(), blob=0, queue=0, table=0, receiver=0)
 
 
 @dataclass
@@ -49,6 +53,9 @@ class LocalStack:
     azurite: Azurite | None = None
     emulator: EmulatorServer | None = None
     devhost: DevHost | None = None
+    receiver: ReceiverServer | None = None
+    # A fresh shared secret per run: the app puts it in the streaming URL, the receiver checks it.
+    receiver_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     _resources: ExitStack = field(default_factory=ExitStack)
 
     def start(self) -> Self:
@@ -58,6 +65,7 @@ class LocalStack:
             config = EmulatorConfig(port=self.ports.emulator, time_scale=self.time_scale,
                                     eventgrid_subscriptions=[f"IncomingCall={self._webhook(INCOMING_CALL_FUNCTION)}"])
             self.emulator = self._resources.enter_context(EmulatorServer(config))
+            self._start_receiver()
             os.environ.update(self.app_environment())
             self.devhost = self._resources.enter_context(
                 DevHost(self.app_dir, port=self.ports.devhost, settings_file=self._settings_file())
@@ -78,13 +86,19 @@ class LocalStack:
             Azurite(blob_port=self.ports.blob, queue_port=self.ports.queue, table_port=self.ports.table)
         )
 
+    def _start_receiver(self) -> None:
+        assert self.azurite
+        config = ReceiverConfig(port=self.ports.receiver, token=self.receiver_token,
+                                storage_connection_string=self.azurite.connection_string)
+        self.receiver = self._resources.enter_context(ReceiverServer(config))
+
     def _settings_file(self) -> Path:
         local = self.app_dir / "local.settings.json"
         return local if local.exists() else self.app_dir / "local.settings.sample.json"
 
     def app_environment(self) -> dict[str, str]:
         """What differs from local.settings: where the services of this run actually listen."""
-        assert self.emulator and self.azurite
+        assert self.emulator and self.azurite and self.receiver
         emulator_config = self.emulator.config
         return {
             "ACS_ENDPOINT": self.emulator.url,
@@ -97,6 +111,9 @@ class LocalStack:
             "STORAGE_CONNECTION_STRING": self.azurite.connection_string,
             "AzureWebJobsStorage": self.azurite.connection_string,
             "HOLD_MUSIC_URL": f"{self.emulator.url}/emulator/media/hold-music.wav",
+            "RECORDING_CONTAINER_URL": f"http://127.0.0.1:{self.azurite.blob_port}/devstoreaccount1/recordings",
+            "RECEIVER_WEBSOCKET_URL": self.receiver.url,
+            "RECEIVER_TOKEN": self.receiver_token,
         }
 
     def _webhook(self, function_name: str) -> str:
@@ -189,6 +206,7 @@ def stack_banner(stack: LocalStack) -> str:
         f"table :{stack.azurite.table_port}",
         f"  ACS emulator   {stack.emulator.url}   (control API: {stack.emulator.url}/emulator/)",
         f"  Function app   {stack.devhost.url}   (callbacks: {stack.devhost.url}/api/callbacks)",
+        f"  Receiver       {stack.receiver.url if stack.receiver else '-'}   (media streaming, transcription)",
     ])  # fmt: skip
 
 

@@ -18,21 +18,25 @@ CONNECTING_AGENT = "connecting-agent"
 WITH_AGENT = "with-agent"
 GOODBYE = "goodbye"
 HANGING_UP = "hanging-up"
-STEPS = (ANSWERING, MAIN_MENU, ORDER_NUMBER, CONNECTING_AGENT, WITH_AGENT, GOODBYE, HANGING_UP)
+CARD_NUMBER = "card-number"
+STEPS = (ANSWERING, MAIN_MENU, ORDER_NUMBER, CARD_NUMBER, CONNECTING_AGENT, WITH_AGENT, GOODBYE, HANGING_UP)
 
 # Operation contexts of actions whose results no step waits for, or that outlive their step.
 GREETING = "greeting"
 ORDER_STATUS = "order-status"
 HOLD_MUSIC = "hold-music"
 AGENT = "agent"
+CARD_ACCEPTED = "card-accepted"
 
 ORDER_STATUS_CHOICE = "order-status"
 AGENT_CHOICE = "agent"
+PAY_BILL_CHOICE = "pay-bill"
 MENU = (
     Choice(label=ORDER_STATUS_CHOICE, phrases=("order status", "order", "status"), tone="one"),
     Choice(label=AGENT_CHOICE, phrases=("agent", "representative", "operator", "person"), tone="two"),
+    Choice(label=PAY_BILL_CHOICE, phrases=("pay a bill", "pay", "payment", "bill"), tone="three"),
 )
-MENU_KEYS = {"1": ORDER_STATUS_CHOICE, "2": AGENT_CHOICE}
+MENU_KEYS = {"1": ORDER_STATUS_CHOICE, "2": AGENT_CHOICE, "3": PAY_BILL_CHOICE}
 
 
 def say(text: str, settings: Settings) -> Prompt:

@@ -1,8 +1,9 @@
-"""The IVR main menu: order status (1) or an agent (2); no input or no match asks again, then says goodbye."""
+"""The IVR main menu: order status (1), an agent (2) or pay a bill (3); no input or no match asks again, then says
+goodbye."""
 
 from __future__ import annotations
 
-from handlers import ivr, ivr_agent
+from handlers import ivr, ivr_agent, ivr_payment
 from shared.context import Context
 from shared.events import CallEvent, RecognizeCompleted
 from shared.flow import Transition, advance
@@ -30,6 +31,8 @@ async def on_menu_choice(event: RecognizeCompleted, ctx: Context) -> None:
                 return Transition(step=ivr.ORDER_NUMBER, retries=0, actions=(ivr.ask_order_number(state, settings),))
             case ivr.AGENT_CHOICE:
                 return ivr_agent.connect_to_agent(state, settings)
+            case ivr.PAY_BILL_CHOICE:
+                return ivr_payment.ask_for_card(state, settings)
             case _:
                 return ivr.retry_or_goodbye(state, settings, ivr.ask_menu)
 

@@ -17,7 +17,7 @@ def stack(azurite: Azurite) -> Iterator[LocalStack]:
     # Unit tests may have installed fakes in the process-wide app context; the stack's app must build real clients.
     clients.use(None)
     ports = StackPorts(emulator=0, devhost=free_port(), blob=azurite.blob_port, queue=azurite.queue_port,
-                       table=azurite.table_port)
+                       table=azurite.table_port, receiver=0)
     with LocalStack(ports=ports, time_scale=TIME_SCALE) as running:
         yield running
     clients.use(None)

@@ -176,7 +176,11 @@ def test_a_redelivered_incoming_call_is_not_answered_twice(stack: LocalStack, co
     # Stored: the IncomingCall record was not rewritten, and the call's state was not recreated.
     assert read_incoming_record(stack, caller.call_id)["etag"] == record["etag"]
     again = read_call_state(stack, connection_id)
-    assert again is not None and again["flow"] == "ivr" and again["data"] == state["data"]
+    assert again is not None and again["flow"] == "ivr"
+    # The recording's note changes as ACS reports its state (docs/recording.md); the rest must be as it was.
+    assert {k: v for k, v in again["data"].items() if k != "recording"} == {
+        k: v for k, v in state["data"].items() if k != "recording"
+    }
 
     # The call goes on as if nothing happened.
     caller.press("1")

@@ -16,7 +16,7 @@ async def test_connected_call_hears_greeting_then_main_menu():
     assert isinstance(play.args[0][0], TextSource) and play.args[0][0].text == "Thank you for calling Contoso."
     assert recognize.name == "start_recognizing_media"
     assert recognize.args[0] == "choices" and recognize.args[1].raw_id == CALLER
-    assert [c.label for c in recognize.kwargs["choices"]] == ["order-status", "agent"]
+    assert [c.label for c in recognize.kwargs["choices"]] == ["order-status", "agent", "pay-bill"]
     assert recognize.kwargs["operation_context"] == "main-menu"
     state = store.states[call]
     assert (state.step, state.pending) == ("main-menu", ())

@@ -1,0 +1,91 @@
+"""Recording policy: a recorded flow's call is recorded from connect, once; state changes are noted."""
+
+from azure.core.exceptions import HttpResponseError
+
+from handlers import router
+from tests.fixtures.fakes import CALLER, answered_call, deliver
+from tests.fixtures.recording_fakes import CONTAINER, recording_context, typed_event
+
+
+async def test_a_recorded_flow_starts_recording_before_the_greeting():
+    ctx, acs, store = recording_context(recording_channel="unmixed", recording_caller_channel=0)
+    call = await answered_call(ctx)
+
+    await deliver(ctx, "call_connected", call)
+
+    assert acs.names()[1:] == ["start_recording", "play_media", "start_recognizing_media"]
+    [start] = acs.calls("start_recording")
+    assert start.kwargs["call_connection_id"] == call
+    assert start.kwargs["recording_state_callback_url"] == "https://app.example/api/callbacks"
+    assert (start.kwargs["recording_content_type"], start.kwargs["recording_channel_type"]) == ("audio", "unmixed")
+    assert start.kwargs["recording_storage"].container_url == CONTAINER
+    [affinity] = start.kwargs["channel_affinity"]
+    assert (affinity.channel, affinity.target_participant.raw_id) == (0, CALLER)
+    assert "Repeatability-Request-ID" in start.kwargs["headers"]
+    note = store.states[call].data["recording"]
+    assert note["id"].startswith("recording-") and note["wanted"] == "active"
+    assert (await ctx.recordings.owner(note["id"])).call_connection_id == call
+
+
+async def test_a_redelivered_call_connected_does_not_start_a_second_recording():
+    ctx, acs, _ = recording_context()
+    call = await answered_call(ctx)
+
+    await deliver(ctx, "call_connected", call, event_id="connected-1")
+    await deliver(ctx, "call_connected", call, event_id="connected-1")
+    await deliver(ctx, "call_connected", call, event_id="connected-2")  # a different id, same call
+
+    assert acs.names().count("start_recording") == 1
+
+
+async def test_an_unrecorded_flow_is_not_recorded():
+    ctx, acs, _ = recording_context(recording_enabled_flows=())
+    call = await answered_call(ctx)
+
+    await deliver(ctx, "call_connected", call)
+
+    assert "start_recording" not in acs.names()
+
+
+async def test_a_recording_that_cannot_start_leaves_the_flow_going():
+    ctx, acs, store = recording_context()
+    call = await answered_call(ctx)
+    acs.fail_with["start_recording"] = HttpResponseError(message="Recording format is not supported")
+
+    await deliver(ctx, "call_connected", call)
+
+    assert acs.names()[-2:] == ["play_media", "start_recognizing_media"]
+    assert store.states[call].step == "main-menu"
+    assert store.states[call].data["recording"]["error"] == "Recording format is not supported"
+
+
+async def test_state_changes_are_noted_once_each():
+    ctx, _, store = recording_context()
+    call = await answered_call(ctx)
+    await deliver(ctx, "call_connected", call)
+    recording_id = store.states[call].data["recording"]["id"]
+
+    await deliver(ctx, "recording_state_changed", call, event_id="rec-1", recordingId=recording_id, state="active")
+    await deliver(ctx, "recording_state_changed", call, event_id="rec-1", recordingId=recording_id, state="active")
+    await deliver(ctx, "recording_state_changed", call, event_id="rec-2", recordingId=recording_id, state="inactive")
+
+    note = store.states[call].data["recording"]
+    assert note["state"] == "inactive"
+    assert [state for _, state in note["history"]] == ["active", "inactive"]
+
+
+async def test_a_failed_start_is_noted():
+    ctx, _, store = recording_context()
+    call = await answered_call(ctx)
+    await deliver(ctx, "call_connected", call)
+    failed = typed_event(
+        "recording_state_changed",
+        "StartRecordingFailed",
+        call,
+        resultInformation={"code": 400, "subCode": 8557, "message": "bad format"},
+    )
+
+    await router.dispatch(failed, ctx)
+
+    note = store.states[call].data["recording"]
+    assert note["state"] == "failed" and note["error"] == "400/8557 bad format"
