@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
+CHECKOV_VENV := .venv-checkov
 
 .PHONY: run demo test lint bench bootstrap clean
 
@@ -11,9 +13,9 @@ run: bootstrap
 demo: bootstrap
 	$(PY) -m devhost.stack --exit-after-demo
 
-test: bootstrap
+test: bootstrap $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(PY) -m ruff check .
@@ -29,9 +31,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+$(CHECKOV_VENV)/.installed: tests/infra/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/infra/requirements-checkov.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""One source of truth for settings: what shared/settings.py reads is listed in local.settings.sample.json and set
+by the Bicep function app module, except a few local-only settings that must never reach Azure.
+
+A new setting fails these tests until it is in all three places; that is the point.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import fields
+from pathlib import Path
+
+from shared.settings import Settings
+from tests.infra import bicep
+
+SETTINGS_MODULE = bicep.REPO / "shared" / "settings.py"
+SAMPLE = bicep.REPO / "local.settings.sample.json"
+
+# Read by the Functions host, not by the app: in the sample for `func start`, not in shared/settings.py.
+HOST_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJobsFeatureFlags"}
+
+# Set by Bicep for the platform (identity-based host storage, Entra-authenticated telemetry), not read by the app.
+PLATFORM_SETTINGS = re.compile(r"^(AzureWebJobsStorage__\w+|APPLICATIONINSIGHTS_\w+)$")
+
+# Local-only: keys and connection strings for the emulator, Azurite and a local TLS CA. In Azure the app
+# authenticates with its managed identity, so these must NOT be set there.
+LOCAL_ONLY = {
+    "ACS_ACCESS_KEY",  # HMAC key of the emulator (or of ACS when testing without Entra ID)
+    "ACS_CONNECTION_STRING",  # endpoint + key in one string; same reason
+    "ACS_TLS_CA_BUNDLE",  # CA file of the emulator's local TLS certificate
+    "STORAGE_CONNECTION_STRING",  # Azurite (UseDevelopmentStorage=true)
+}
+
+ENV_READ = re.compile(r"os\.environ|os\.getenv|getenv\(")
+
+
+def code_settings() -> set[str]:
+    """Every name passed to a `reader.<kind>("NAME", ...)` call in shared/settings.py."""
+    tree = ast.parse(SETTINGS_MODULE.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "reader"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.add(node.args[0].value)
+    return names
+
+
+def sample_settings() -> set[str]:
+    values = json.loads(SAMPLE.read_text(encoding="utf-8"))["Values"]
+    return set(values) - HOST_SETTINGS
+
+
+def test_settings_are_found() -> None:
+    names = code_settings()
+    assert {"ACS_ENDPOINT", "CALLBACK_BASE_URL", "STORAGE_TABLE_ENDPOINT"} <= names
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", name) for name in names), sorted(names)
+
+
+def test_only_settings_module_reads_the_environment() -> None:
+    """A setting read anywhere else would escape these checks (and would not be deployed)."""
+    offenders = []
+    deployed = [
+        bicep.REPO / "function_app.py",
+        *(bicep.REPO / "shared").glob("*.py"),
+        *(bicep.REPO / "handlers").glob("*.py"),
+    ]
+    for path in deployed:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if ENV_READ.search(line) and "Settings.from_env(os.environ)" not in line:
+                offenders.append(f"{path.relative_to(bicep.REPO)}:{number}: {line.strip()}")
+    assert not offenders, "read settings through shared/settings.py:\n" + "\n".join(offenders)
+
+
+def test_sample_lists_exactly_the_code_settings() -> None:
+    code, sample = code_settings(), sample_settings()
+    assert not code - sample, f"add to local.settings.sample.json: {sorted(code - sample)}"
+    assert not sample - code, f"not read by shared/settings.py, remove from the sample: {sorted(sample - code)}"
+
+
+def test_bicep_sets_every_code_setting_except_local_only() -> None:
+    missing = code_settings() - LOCAL_ONLY - bicep.function_app_settings()
+    assert not missing, (
+        f"set in infra/app/function.bicep (or infra/app/flow-settings.json), or add to LOCAL_ONLY with a reason: "
+        f"{sorted(missing)}"
+    )
+
+
+def test_local_only_settings_never_reach_azure() -> None:
+    deployed = bicep.function_app_settings() & LOCAL_ONLY
+    assert not deployed, f"keys/connection strings must not be app settings in Azure: {sorted(deployed)}"
+    assert code_settings() >= LOCAL_ONLY, f"stale LOCAL_ONLY entries: {sorted(LOCAL_ONLY - code_settings())}"
+
+
+def test_bicep_sets_nothing_the_code_does_not_read() -> None:
+    app_level = {name for name in bicep.function_app_settings() if not PLATFORM_SETTINGS.match(name)}
+    stale = app_level - code_settings()
+    assert not stale, f"app settings nobody reads (typo, or a removed setting): {sorted(stale)}"
+
+
+def test_every_settings_variable_reaches_the_app() -> None:
+    """Each variable of function.bicep that holds settings is part of the appsettings union."""
+    tree = bicep.parse(bicep.FUNCTION)
+    holders = {name for name, variable in tree["variables"].items() if bicep.setting_keys(variable)}
+    configs = bicep.module_params(bicep.FUNCTION, "functionApp")["configs"]
+    appsettings = next(config for config in configs if config["name"] == "appsettings")
+    merged = {item for item in bicep.walk(appsettings["properties"]) if isinstance(item, str)}
+    assert holders | {"flowSettings"} <= merged, f"not merged into appsettings: {sorted(holders - merged)}"
+
+
+def _as_setting(default: object) -> str:
+    """A dataclass default as its app-setting text ("" for None and empty tuples)."""
+    if default is None or default == ():
+        return ""
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, tuple):
+        return ",".join(str(item) for item in default)
+    return str(default)
+
+
+def test_flow_setting_defaults_match_the_code() -> None:
+    """infra/app/flow-settings.json holds the code's defaults, so Azure behaves like the docs say."""
+    defaults = {field.name.upper(): _as_setting(field.default) for field in fields(Settings)}
+    for name, value in bicep.flow_settings().items():
+        assert name in defaults, f"flow-settings.json: {name} is not a setting"
+        expected = defaults[name]
+        assert value == expected, f"flow-settings.json: {name} = {value!r}, code default {expected!r}"
+
+
+def test_parameters_file_overrides_are_flow_settings_with_the_same_defaults() -> None:
+    """main.parameters.json maps azd env vars of the same name; `${NAME=default}` must repeat the code default."""
+    overrides = json.loads(bicep.PARAMETERS.read_text(encoding="utf-8"))["parameters"]["flowSettings"]["value"]
+    flow = bicep.flow_settings()
+    for name, value in overrides.items():
+        assert name in flow, f"main.parameters.json: {name} is not a flow setting"
+        match = re.fullmatch(r"\$\{(?P<var>\w+)(?:=(?P<default>[^}]*))?\}", value)
+        assert match and match["var"] == name, f"main.parameters.json: {name} must be ${{{name}}} or ${{{name}=...}}"
+        assert (match["default"] or "") == flow[name], f"main.parameters.json: {name} default differs from the code"
+
+
+def test_callback_auth_is_on_with_acs_defaults() -> None:
+    text = bicep.FUNCTION.read_text(encoding="utf-8")
+    assert "CALLBACK_AUTH_ENABLED: 'true'" in text
+    assert "CALLBACK_JWT_AUDIENCE: acsImmutableResourceId" in text
+    settings_source = SETTINGS_MODULE.read_text(encoding="utf-8")
+    for url in re.findall(r"'(https://acscallautomation[^']+)'", text):
+        assert url in settings_source, f"{url} differs from shared/settings.py defaults"
+
+
+def test_sample_path_is_the_one_the_devhost_loads() -> None:
+    assert Path(SAMPLE).name == "local.settings.sample.json"
+
+
+def test_tables_are_created_with_the_code_default_names() -> None:
+    """Bicep creates every table the app uses, named as the code's defaults (and the sample) name them."""
+    tree = bicep.parse(bicep.MAIN)
+    table_names = tree["variables"]["tableNames"]["value"]
+    created = bicep.module_params(bicep.MAIN, "storage")["tableServices"]["tables"]
+    created_keys = {table["name"]["operator"]["operands"]["operand_2"] for table in created}
+    assert created_keys == set(table_names), (
+        f"create every table in tableNames: {sorted(set(table_names) - created_keys)}"
+    )
+    code_tables = {field.default for field in fields(Settings) if field.name.endswith("_table_name")}
+    assert set(table_names.values()) == code_tables
+    wired = {name for name in code_settings() if name.endswith("_TABLE_NAME")}
+    assert wired <= bicep.function_app_settings()
