@@ -1,0 +1,1 @@
+"""Benchmarks of the app on the local stack: cold import, callback turnaround, concurrent calls (`python -m bench`)."""

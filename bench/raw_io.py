@@ -1,0 +1,186 @@
+"""The unavoidable I/O of one callback, measured alone: one state read, one conditional write, one ACS request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .localstack import BenchStack
+from .stats import Summary
+
+RAW_IO_TABLE = "benchrawio"
+APP_USER = "8:acs:00000000-0000-4000-8000-00000000ac5e_00000000-0000-4000-8000-0000000be7c4"
+CONNECT_TIMEOUT = 10.0
+THROUGHPUT_CONCURRENCY = 50
+
+
+@dataclass
+class RawIoResult:
+    """Per-operation latency over `iterations` sequential rounds, and the round trip of all three."""
+
+    iterations: int
+    state_read: Summary
+    state_write: Summary
+    acs_get: Summary
+    acs_post: Summary
+    total: Summary  # state_read + state_write + acs_get, per round
+    store_rounds_per_s: float  # read + conditional transaction pairs per second with THROUGHPUT_CONCURRENCY in flight
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "iterations": self.iterations,
+            "state_read_ms": self.state_read.to_dict(),
+            "state_write_ms": self.state_write.to_dict(),
+            "acs_get_ms": self.acs_get.to_dict(),
+            "acs_post_ms": self.acs_post.to_dict(),
+            "read_write_acs_ms": self.total.to_dict(),
+            "store_rounds_per_s": self.store_rounds_per_s,
+            "store_concurrency": THROUGHPUT_CONCURRENCY,
+        }
+
+
+def measure_raw_io(bench: BenchStack, iterations: int = 100) -> RawIoResult:
+    """Run the rounds on a fresh event loop in this thread (the app's clients live on the dev host's loop)."""
+    return asyncio.run(asyncio.wait_for(_measure(bench, iterations), timeout=60 + iterations * 0.5))
+
+
+async def _measure(bench: BenchStack, iterations: int) -> RawIoResult:
+    from azure.communication.callautomation import CommunicationUserIdentifier
+    from azure.communication.callautomation.aio import CallAutomationClient
+    from azure.core import MatchConditions
+    from azure.core.credentials import AzureKeyCredential
+    from azure.data.tables import UpdateMode
+    from azure.data.tables.aio import TableClient
+
+    from shared.state import STATE_ROW, CallState, marker_row
+
+    stack = bench.stack
+    assert stack.azurite and stack.emulator
+    reads, writes, gets, posts, totals = [], [], [], [], []
+    partition = f"bench-{uuid.uuid4().hex}"
+    table = TableClient.from_connection_string(stack.azurite.connection_string, table_name=RAW_IO_TABLE)
+    acs = CallAutomationClient(stack.emulator.url, AzureKeyCredential(stack.emulator.config.access_key))
+    async with table, acs:
+        await _ensure_table(table)
+        state = CallState(call_connection_id=partition, flow="ivr", step="main-menu", data={"caller": "4:+1"})
+        await table.upsert_entity(state.to_entity())
+        # A live call the app does not know: it acknowledges the callbacks and leaves the call alone.
+        created = await acs.create_call(CommunicationUserIdentifier(APP_USER), bench.callback_url)
+        connection = acs.get_call_connection(created.call_connection_id)
+        await _wait_connected(connection)
+        try:
+            for _ in range(iterations):
+                event_id = uuid.uuid4().hex
+                started = time.perf_counter()
+                etag = await _read(table, partition, STATE_ROW, marker_row(event_id))
+                read_done = time.perf_counter()
+                entity = {**state.to_entity(), "step": "order-number"}
+                await table.submit_transaction(
+                    [
+                        (
+                            "update",
+                            entity,
+                            {
+                                "mode": UpdateMode.REPLACE,
+                                "etag": etag,
+                                "match_condition": MatchConditions.IfNotModified,
+                            },
+                        ),
+                        ("create", {"PartitionKey": partition, "RowKey": marker_row(event_id)}),
+                    ]
+                )
+                write_done = time.perf_counter()
+                await connection.get_call_properties()
+                get_done = time.perf_counter()
+                await connection.cancel_all_media_operations()
+                post_done = time.perf_counter()
+                reads.append((read_done - started) * 1000)
+                writes.append((write_done - read_done) * 1000)
+                gets.append((get_done - write_done) * 1000)
+                posts.append((post_done - get_done) * 1000)
+                totals.append((get_done - started) * 1000)
+            throughput = await _store_throughput(table, state, rounds=max(iterations, THROUGHPUT_CONCURRENCY))
+        finally:
+            await connection.hang_up(is_for_everyone=True)
+            await table.delete_table()
+    return RawIoResult(
+        iterations=iterations,
+        state_read=Summary.of(reads),
+        state_write=Summary.of(writes),
+        acs_get=Summary.of(gets),
+        acs_post=Summary.of(posts),
+        total=Summary.of(totals),
+        store_rounds_per_s=throughput,
+    )
+
+
+async def _store_throughput(table: Any, state: Any, rounds: int) -> float:
+    """How many state read + conditional write pairs the table store completes per second under concurrency."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    from shared.state import STATE_ROW, marker_row
+
+    partitions = [f"bench-load-{index}-{uuid.uuid4().hex[:8]}" for index in range(rounds)]
+    for partition in partitions:
+        await table.upsert_entity({**state.to_entity(), "PartitionKey": partition})
+    gate = asyncio.Semaphore(THROUGHPUT_CONCURRENCY)
+
+    async def one(partition: str) -> None:
+        async with gate:
+            event_id = uuid.uuid4().hex
+            etag = await _read(table, partition, STATE_ROW, marker_row(event_id))
+            await table.submit_transaction(
+                [
+                    (
+                        "update",
+                        {**state.to_entity(), "PartitionKey": partition},
+                        {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
+                    ),
+                    ("create", {"PartitionKey": partition, "RowKey": marker_row(event_id)}),
+                ]
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(partition) for partition in partitions))
+    return round(rounds / (time.perf_counter() - started), 1)
+
+
+async def _ensure_table(table: Any) -> None:
+    from azure.core.exceptions import ResourceExistsError
+
+    with contextlib.suppress(ResourceExistsError):
+        await table.create_table()
+
+
+async def _read(table: Any, partition: str, state_row: str, marker: str) -> str:
+    """The app's state read: the state row and this event's marker in one query; returns the state's ETag."""
+    rows = table.query_entities(
+        "PartitionKey eq @call and ( RowKey eq @state or RowKey eq @marker )",
+        parameters={"call": partition, "state": state_row, "marker": marker},
+    )
+    etag = ""
+    async for row in rows:
+        if row["RowKey"] == state_row:
+            etag = row.metadata["etag"]
+    if not etag:
+        raise RuntimeError(f"raw I/O benchmark: the state row of {partition} is missing")
+    return etag
+
+
+async def _wait_connected(connection: Any) -> None:
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while True:
+        properties = await connection.get_call_properties()
+        if properties.call_connection_state == "connected":
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"raw I/O benchmark: the emulator did not connect the call within {CONNECT_TIMEOUT}s "
+                f"(state {properties.call_connection_state})"
+            )
+        await asyncio.sleep(0.02)

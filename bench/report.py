@@ -1,0 +1,186 @@
+"""Human-readable tables of the benchmark results, and the Markdown summary the README quotes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .concurrency import ConcurrencyResult
+from .imports import ImportResult
+from .stats import Summary
+from .turnaround import TurnaroundResult
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{value:.1f}"
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(
+        cell.ljust(width) if index == 0 else cell.rjust(width)
+        for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    )
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(line[index])) for line in [header, *rows]) for index in range(len(header))]
+    lines = [_row(header, widths), _row(["-" * width for width in widths], widths)]
+    lines += [_row(row, widths) for row in rows]
+    return "\n".join(lines)
+
+
+def _summary_cells(summary: Summary) -> list[str]:
+    return [str(summary.count), _ms(summary.p50), _ms(summary.p95), _ms(summary.max)]
+
+
+def format_imports(result: ImportResult) -> str:
+    rows = [
+        [
+            variant.name,
+            _ms(variant.wall_ms),
+            _ms(variant.importtime_ms),
+            str(variant.modules_imported),
+            _ms(variant.rss_mib),
+        ]
+        for variant in result.variants.values()
+    ]
+    lines = [
+        "Cold import (fresh interpreter, median of "
+        f"{next(iter(result.variants.values())).runs} runs; function_app = {result.ratio:.0%} of eager)",
+        table(["scenario", "wall ms", "importtime ms", "modules", "RSS MiB"], rows),
+    ]
+    for name in ("function_app", "function_app_in_worker", "eager_app"):
+        variant = result.variants.get(name)
+        if variant is None:
+            continue
+        costs = ", ".join(f"{cost.module} {cost.self_ms:.1f}" for cost in variant.top_self)
+        notable = ", ".join(f"{module} {ms:.0f}" for module, ms in variant.notable_ms.items())
+        lines.append(f"  {name}: top self ms: {costs}")
+        lines.append(f"  {name}: packages (cumulative ms): {notable}")
+    return "\n".join(lines)
+
+
+def format_turnaround(result: TurnaroundResult) -> str:
+    rows = []
+    for step in result.steps:
+        io = " ".join(
+            f"{label}={step.io_count[label]:g}x{step.io_ms[label]:.1f}" for label in step.io_ms if step.io_count[label]
+        )
+        rows.append(
+            [
+                step.name,
+                *_summary_cells(step.host)[1:],
+                *_summary_cells(step.emulator)[1:],
+                io,
+                _ms(step.other_ms),
+                f"{step.adopted}/{step.host.count}",
+            ]
+        )
+    lines = [
+        f"Callback turnaround ({result.calls} sequential calls, time scale {result.time_scale}, {result.wall_s:.1f} s)",
+        table(
+            [
+                "step",
+                "host p50",
+                "p95",
+                "max",
+                "emu p50",
+                "p95",
+                "max",
+                "app I/O (count x median ms)",
+                "other",
+                "adopted",
+            ],
+            rows,
+        ),
+        f"  every callback POST: {_summary_line(result.callbacks)}; non-2xx: {result.failed_invocations}; "
+        f"lost {result.lost}, duplicated {result.duplicated}, unexpected {result.unexpected}, "
+        f"slow inputs {result.failed_inputs}",
+    ]
+    raw = result.raw_io
+    if raw is not None:
+        lines.append(
+            f"Raw I/O alone ({raw.iterations} rounds): state read {_summary_line(raw.state_read)}; "
+            f"conditional write {_summary_line(raw.state_write)}; ACS GET {_summary_line(raw.acs_get)}; "
+            f"ACS POST {_summary_line(raw.acs_post)}"
+        )
+        lines.append(
+            f"  read + write + ACS GET: {_summary_line(raw.total)}; table store capacity "
+            f"{raw.store_rounds_per_s:.0f} read+write pairs/s"
+        )
+    return "\n".join(lines)
+
+
+def _summary_line(summary: Summary) -> str:
+    return f"p50 {_ms(summary.p50)} / p95 {_ms(summary.p95)} / max {_ms(summary.max)} ms (n={summary.count})"
+
+
+def format_concurrency(result: ConcurrencyResult) -> str:
+    rows = [[name, *_summary_cells(summary)] for name, summary in result.steps.items()]
+    rows.append(["all hops", *_summary_cells(result.all_steps)])
+    share = ", ".join(f"{label} {value:.0%}" for label, value in result.host_time_share.items())
+    cpu = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.cpu_s.items())
+    lines = [
+        f"Concurrency ({result.calls} callers at once: {result.completed} completed in {result.wall_s:.1f} s, "
+        f"{result.calls_per_s:.1f} calls/s)",
+        table(["hop (event raised -> action accepted)", "n", "p50 ms", "p95 ms", "max ms"], rows),
+        f"  actions: lost {result.lost}, duplicated {result.duplicated}, unexpected {result.unexpected}, "
+        f"rejected {result.rejected_requests}; slow inputs re-prompted {result.failed_inputs}",
+        f"  callbacks: {result.callbacks_delivered} delivered, {result.callbacks_failed} failed, "
+        f"{result.callbacks_retried} retried; dev host per callback {_summary_line(result.host_callbacks)}",
+        f"  dev host time: {share}; CPU: {cpu}",
+        f"  RSS (emulator + dev host + callers, one process): {result.rss_before_mib:.0f} -> "
+        f"{result.rss_after_mib:.0f} MiB (peak {result.peak_rss_mib:.0f})",
+    ]
+    lines += [f"  error: {error}" for error in result.errors]
+    return "\n".join(lines)
+
+
+def markdown_summary(results: dict[str, Any]) -> str:
+    """The table for the README: one line per quality bar."""
+    rows: list[tuple[str, str]] = []
+    imports: ImportResult | None = results.get("imports")
+    if imports is not None:
+        app, eager = imports.variants["function_app"], imports.variants["eager_app"]
+        worker = imports.variants.get("function_app_in_worker")
+        rows.append(
+            (
+                "Cold import of `function_app`",
+                f"{app.wall_ms:.0f} ms ({app.rss_mib:.0f} MiB RSS) vs "
+                f"{eager.wall_ms:.0f} ms ({eager.rss_mib:.0f} MiB) importing every SDK eagerly"
+                + (f"; {worker.wall_ms:.0f} ms with `azure.functions` preloaded" if worker else ""),
+            )
+        )
+        first = imports.variants.get("first_invocation")
+        if first is not None:
+            rows.append(("Deferred to the first invocation", f"{first.wall_ms:.0f} ms of SDK imports"))
+    turnaround: TurnaroundResult | None = results.get("turnaround")
+    if turnaround is not None:
+        for step in turnaround.steps[1:]:
+            rows.append(
+                (
+                    f"Turnaround `{step.name}`",
+                    f"p50 {step.host.p50:.0f} / p95 {step.host.p95:.0f} ms "
+                    f"(dev host); first action accepted after p50 {step.emulator.p50:.0f} ms",
+                )
+            )
+        if turnaround.raw_io is not None:
+            raw = turnaround.raw_io
+            rows.append(
+                (
+                    "Raw I/O: 1 read + 1 conditional write + 1 ACS call",
+                    f"p50 {raw.total.p50:.0f} / p95 {raw.total.p95:.0f} ms",
+                )
+            )
+    load: ConcurrencyResult | None = results.get("concurrency")
+    if load is not None:
+        rows.append(
+            (
+                f"{load.calls} concurrent calls, one instance",
+                f"{load.completed} completed, {load.lost} lost, {load.duplicated} duplicated actions; "
+                f"{load.wall_s:.0f} s wall, p95 hop {load.all_steps.p95:.0f} ms; RSS "
+                f"{load.rss_before_mib:.0f} -> {load.rss_after_mib:.0f} MiB",
+            )
+        )
+    lines = ["| measurement | result |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    return "\n".join(lines)

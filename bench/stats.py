@@ -1,0 +1,120 @@
+"""Small statistics and process helpers shared by the benchmarks: percentiles, summaries, resident memory."""
+
+from __future__ import annotations
+
+import math
+import resource
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+def percentile(values: Iterable[float], fraction: float) -> float:
+    """The nearest-rank percentile (fraction in 0..1) of values; NaN when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """count / p50 / p95 / max / mean of a series of milliseconds."""
+
+    count: int
+    p50: float
+    p95: float
+    max: float
+    mean: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Summary:
+        series = list(values)
+        if not series:
+            return cls(0, math.nan, math.nan, math.nan, math.nan)
+        return cls(
+            count=len(series),
+            p50=round(percentile(series, 0.50), 2),
+            p95=round(percentile(series, 0.95), 2),
+            max=round(max(series), 2),
+            mean=round(sum(series) / len(series), 2),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            key: (None if isinstance(value, float) and math.isnan(value) else value)
+            for key, value in asdict(self).items()
+        }
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_mib() -> float:
+    """This process's resident set size now (VmRSS), in MiB; falls back to the peak where /proc is missing."""
+    kib = _status_kib("VmRSS")
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024, 1)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size (VmHWM; ru_maxrss where /proc is missing), in MiB."""
+    kib = _status_kib("VmHWM")
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024, 1)
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of another process, from /proc/<pid>/stat; None if unreadable."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the ")" that ends the command name: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds() -> dict[str, float]:
+    """CPU time of each live thread of this process by thread name (Linux /proc/self/task), summed per name."""
+    import os
+    import threading
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for thread in threading.enumerate():
+        if thread.native_id is None:
+            continue
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # Pools ("asyncio_0", "ThreadPoolExecutor-0_1", "Thread-3") count as one name each.
+        name = thread.name.split("_")[0].split("-")[0] if thread.name[-1:].isdigit() else thread.name
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: how busy the machine was (other work skews every number)."""
+    import os
+
+    return [round(value, 2) for value in os.getloadavg()]

@@ -1,0 +1,127 @@
+"""Callback turnaround: sequential IVR calls, timed by the dev host (with the app's I/O split out) and the emulator."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .localstack import BenchStack, caller_number, order_status_call
+from .probe import COUNTERS, SPAN_LABELS, Invocation
+from .raw_io import RawIoResult
+from .stats import Summary
+from .timelines import STEPS, Step, audit_order_status_call, ivr_is_recorded, step_latencies
+
+
+@dataclass
+class StepStats:
+    """One IVR hop, seen from both ends, with the app's I/O inside the dev host's time."""
+
+    name: str
+    host: Summary  # dev host: callback POST received -> response ready (the whole batch of actions)
+    emulator: Summary  # emulator: event raised -> the first answering action accepted
+    io_ms: dict[str, float]  # median ms per I/O kind within one invocation
+    io_count: dict[str, float]  # median number of such operations within one invocation
+    other_ms: float  # median of host time not spent in that I/O (parsing, JWT, logging, event-loop waits)
+    adopted: int = 0  # invocations that found no call state yet and adopted the call (extra reads and a write)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "host_ms": self.host.to_dict(),
+            "emulator_ms": self.emulator.to_dict(),
+            "io_ms": self.io_ms,
+            "io_count": self.io_count,
+            "other_ms": self.other_ms,
+            "adopted": self.adopted,
+        }
+
+
+@dataclass
+class TurnaroundResult:
+    calls: int
+    time_scale: float
+    wall_s: float
+    steps: list[StepStats]
+    callbacks: Summary  # every callback POST the dev host served, whatever its event
+    failed_invocations: int  # non-2xx answers from the dev host
+    lost: int
+    duplicated: int
+    unexpected: int
+    failed_inputs: int
+    raw_io: RawIoResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "time_scale": self.time_scale,
+            "wall_s": self.wall_s,
+            "steps": [step.to_dict() for step in self.steps],
+            "callbacks_ms": self.callbacks.to_dict(),
+            "failed_invocations": self.failed_invocations,
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "unexpected": self.unexpected,
+            "failed_inputs": self.failed_inputs,
+            "raw_io": self.raw_io.to_dict() if self.raw_io else None,
+            "notes": self.notes,
+        }
+
+
+def invocations_of(step: Step, invocations: Iterable[Invocation]) -> list[Invocation]:
+    return [inv for inv in invocations if inv.events and step.matches_invocation(inv.kind, *inv.events[0])]
+
+
+def step_stats(step: Step, invocations: list[Invocation], latencies: list[float]) -> StepStats:
+    mine = invocations_of(step, invocations)
+    io_ms = {
+        label: round(statistics.median(inv.span_ms(label) for inv in mine), 2) if mine else 0.0 for label in SPAN_LABELS
+    }
+    io_count = {
+        label: statistics.median(inv.span_count(label) for inv in mine) if mine else 0.0 for label in SPAN_LABELS
+    }
+    other = round(statistics.median(inv.duration_ms - inv.io_ms for inv in mine), 2) if mine else 0.0
+    return StepStats(
+        name=step.name,
+        host=Summary.of(inv.duration_ms for inv in mine),
+        emulator=Summary.of(latencies),
+        io_ms=io_ms,
+        io_count=io_count,
+        other_ms=other,
+        adopted=sum(1 for inv in mine for counter in COUNTERS if inv.span_count(counter)),
+    )
+
+
+def measure_turnaround(bench: BenchStack, calls: int = 20, call_timeout: float = 15.0) -> TurnaroundResult:
+    """Place `calls` order-status calls one after another; every wait is bounded by call_timeout."""
+    bench.probe.clear()
+    started = time.monotonic()
+    call_ids = [
+        order_status_call(bench.control, caller_number(index, block=1), call_timeout).call_id for index in range(calls)
+    ]
+    bench.probe.wait_idle()
+    wall = time.monotonic() - started
+    invocations = bench.probe.snapshot()
+    timelines = [bench.control.timeline(call_id) for call_id in call_ids if call_id]
+    per_step: dict[str, list[float]] = {step.name: [] for step in STEPS}
+    recorded = ivr_is_recorded()
+    audits = [audit_order_status_call(timeline, recorded=recorded) for timeline in timelines]
+    for timeline in timelines:
+        for name, latency in step_latencies(timeline).items():
+            per_step[name].append(latency)
+    callbacks = [inv for inv in invocations if inv.kind == "callback"]
+    return TurnaroundResult(
+        calls=calls,
+        time_scale=bench.stack.time_scale,
+        wall_s=round(wall, 2),
+        steps=[step_stats(step, invocations, per_step[step.name]) for step in STEPS],
+        callbacks=Summary.of(inv.duration_ms for inv in callbacks),
+        failed_invocations=sum(1 for inv in invocations if inv.status >= 300),
+        lost=sum(audit.lost for audit in audits),
+        duplicated=sum(audit.duplicated for audit in audits),
+        unexpected=sum(audit.unexpected for audit in audits),
+        failed_inputs=sum(audit.failed_inputs for audit in audits),
+    )

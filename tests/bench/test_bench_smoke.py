@@ -1,0 +1,119 @@
+"""The benchmark code runs with tiny sizes and produces complete, consistent results (behaviour, never timing)."""
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import cli
+from bench.concurrency import measure_concurrency
+from bench.imports import VARIANTS, measure_imports, parse_importtime
+from bench.localstack import BenchStack, bench_stack
+from bench.raw_io import measure_raw_io
+from bench.report import format_concurrency, format_imports, format_turnaround, markdown_summary
+from bench.stats import Summary, percentile
+from bench.timelines import STEPS
+from bench.turnaround import measure_turnaround
+from devhost.azurite import Azurite, free_port
+from devhost.stack import StackPorts
+
+TIME_SCALE = 0.1  # slow enough that a busy test machine does not make a caller miss a recognize
+
+
+@pytest.fixture(scope="module")
+def bench(azurite: Azurite) -> Iterator[BenchStack]:
+    ports = StackPorts(
+        emulator=0, devhost=free_port(), blob=azurite.blob_port, queue=azurite.queue_port, table=azurite.table_port
+    )
+    with bench_stack(TIME_SCALE, ports=ports) as running:
+        yield running
+
+
+def assert_summary(summary: Summary, count: int) -> None:
+    assert summary.count == count
+    assert 0 <= summary.p50 <= summary.p95 <= summary.max
+
+
+def test_percentiles_and_summaries() -> None:
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert percentile([1.0, 2.0], 0.95) == 2.0
+    assert math.isnan(percentile([], 0.5))
+    assert Summary.of([]).to_dict() == {"count": 0, "p50": None, "p95": None, "max": None, "mean": None}
+
+
+def test_importtime_lines_after_the_marker_are_parsed_with_their_depth() -> None:
+    stderr = "\n".join([
+        "import time: self [us] | cumulative | imported package",
+        "import time:       100 |        100 | site",
+        "@@bench-import-start",
+        "import time:      2000 |       2000 |   azure.core",
+        "import time:      1500 |       3500 | function_app",
+    ])  # fmt: skip
+    costs = parse_importtime(stderr)
+    assert [(cost.module, cost.depth, cost.self_ms, cost.cumulative_ms) for cost in costs] == [
+        ("azure.core", 1, 2.0, 2.0),
+        ("function_app", 0, 1.5, 3.5),
+    ]
+
+
+def test_import_benchmark_measures_the_app_and_the_eager_baseline() -> None:
+    chosen = tuple(variant for variant in VARIANTS if variant.name in ("function_app", "eager_app"))
+    result = measure_imports(runs=1, variants=chosen)
+    app, eager = result.variants["function_app"], result.variants["eager_app"]
+    for variant in (app, eager):
+        assert variant.runs == 1
+        assert variant.wall_ms > 0 and variant.importtime_ms > 0 and variant.rss_mib > 0
+        assert 0 < len(variant.top_self) <= 5
+    assert eager.modules_imported > app.modules_imported  # the eager set imports strictly more modules
+    assert "azure.communication.callautomation" in eager.notable_ms
+    assert result.ratio > 0
+    json.dumps(result.to_dict())
+    assert "function_app" in format_imports(result)
+
+
+def test_turnaround_and_raw_io_cover_every_step_without_lost_or_duplicated_actions(bench: BenchStack) -> None:
+    result = measure_turnaround(bench, calls=2)
+    assert [step.name for step in result.steps] == [step.name for step in STEPS]
+    for step in result.steps:
+        assert_summary(step.host, 2)
+        assert_summary(step.emulator, 2)
+        assert step.io_count["acs"] >= 1  # every step answers with at least one ACS request
+    assert (result.lost, result.duplicated, result.unexpected, result.failed_invocations) == (0, 0, 0, 0)
+    assert result.callbacks.count >= 2 * len(STEPS)
+
+    result.raw_io = measure_raw_io(bench, iterations=3)
+    for summary in (result.raw_io.state_read, result.raw_io.state_write, result.raw_io.acs_get, result.raw_io.total):
+        assert_summary(summary, 3)
+    assert result.raw_io.store_rounds_per_s > 0
+    json.dumps(result.to_dict())
+    assert "Raw I/O" in format_turnaround(result)
+
+
+def test_concurrent_callers_are_all_served_exactly_once(bench: BenchStack) -> None:
+    result = measure_concurrency(bench, calls=2, call_timeout=60)
+    assert result.errors == []
+    assert result.completed == 2
+    assert (result.lost, result.duplicated, result.unexpected, result.rejected_requests) == (0, 0, 0, 0)
+    assert result.callbacks_failed == 0
+    for name in (step.name for step in STEPS):
+        assert_summary(result.steps[name], 2)
+    assert_summary(result.all_steps, 2 * len(STEPS))
+    assert result.callbacks_delivered >= 2 * 3  # at least CallConnected and two RecognizeCompleted per call
+    assert result.rss_after_mib > 0 and result.peak_rss_mib >= result.rss_after_mib
+    assert "devhost" in " ".join(result.cpu_s)
+    json.dumps(result.to_dict())
+    assert "lost 0, duplicated 0" in format_concurrency(result)
+    assert "2 concurrent calls" in markdown_summary({"concurrency": result})
+
+
+def test_cli_rejects_unknown_benchmarks_and_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--only", "nothing"])
+    out = tmp_path / "bench.json"
+    assert cli.main(["--only", "imports", "--import-runs", "1", "--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert set(payload) >= {"machine", "command", "imports"}
+    assert payload["machine"]["cpus"] >= 1
+    assert "| Cold import of `function_app` |" in capsys.readouterr().out
