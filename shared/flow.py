@@ -74,22 +74,26 @@ async def advance(
         transition = decide(state)
         if transition is None:
             return state
+        # A transition without actions leaves the outbox alone: another event may still be sending its own.
+        outbox = (
+            {"pending": transition.actions, "pending_event_id": event.id, "pending_since": utc_now_http_date()}
+            if transition.actions
+            else {}
+        )
         claimed = replace(
             state,
             step=transition.step,
             retries=state.retries if transition.retries is None else transition.retries,
             data={**state.data, **(transition.data or {})},
-            pending=transition.actions,
-            pending_event_id=event.id if transition.actions else "",
-            pending_since=utc_now_http_date() if transition.actions else "",
+            **outbox,
         )
         try:
             saved = await ctx.state.save(state=claimed, event_id=event.id)
         except StateConflict:
             log.info("%s lost a concurrent update (attempt %d); re-reading", event.type, attempt)
             continue
-        log.info("%s: %s -> %s, %d action(s)", event.type, state.step, saved.step, len(saved.pending))
-        return await _execute(saved, ctx, resuming=False)
+        log.info("%s: %s -> %s, %d action(s)", event.type, state.step, saved.step, len(transition.actions))
+        return await _execute(saved, ctx, resuming=False) if transition.actions else saved
     raise StateConflict(f"call {event.call_connection_id}: {event.type} kept losing concurrent updates")
 
 

@@ -216,12 +216,19 @@ def delivered_event(control: EmulatorControl, call_connection_id: str, event_typ
 
 
 def incoming_call_event(control: EmulatorControl, server_call_id: str) -> dict[str, Any]:
-    """The IncomingCall Event Grid event the emulator delivered for a call."""
-    for delivery in control.deliveries("eventgrid"):
-        for event in delivery["events"]:
-            if event["eventType"].endswith("IncomingCall") and event["data"]["serverCallId"] == server_call_id:
-                return event
-    raise AssertionError(f"no IncomingCall was delivered for {server_call_id}")
+    """The IncomingCall Event Grid event the emulator delivered for a call.
+
+    A delivery is logged once the webhook has answered, which can be after the app already acted on it: wait.
+    """
+
+    def delivered() -> dict[str, Any] | None:
+        for delivery in control.deliveries("eventgrid"):
+            for event in delivery["events"]:
+                if event["eventType"].endswith("IncomingCall") and event["data"]["serverCallId"] == server_call_id:
+                    return event
+        return None
+
+    return wait_until(delivered, f"IncomingCall delivery for {server_call_id}")
 
 
 # --- talking to the dev host directly ------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_declined_create_call_fails_without_connecting(client: CallAutomationCli
     failed = recorder.wait_for("CreateCallFailed", call_connection_id=created.call_connection_id)
     assert failed["data"]["resultInformation"]["subCode"] == 8538
     assert failed["data"]["operationContext"] == "out"
-    assert recorder.types() == ["CreateCallFailed"]
+    assert recorder.types(created.call_connection_id) == ["CreateCallFailed"]
     with pytest.raises(ResourceNotFoundError):
         client.get_call_connection(created.call_connection_id).get_call_properties()
 
@@ -253,7 +253,7 @@ def test_connect_to_unknown_server_call_reports_connect_failed(client: CallAutom
     connected = client.connect_call(recorder.url, server_call_id="bm8tc3VjaC1jYWxs")
     failed = recorder.wait_for("ConnectFailed", call_connection_id=connected.call_connection_id)
     assert failed["data"]["resultInformation"]["code"] == 404
-    assert recorder.types() == ["ConnectFailed"]
+    assert recorder.types(connected.call_connection_id) == ["ConnectFailed"]
     with pytest.raises(ResourceNotFoundError):
         client.get_call_connection(connected.call_connection_id).get_call_properties()
 

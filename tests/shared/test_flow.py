@@ -103,3 +103,22 @@ async def test_loser_of_a_race_re_reads_and_re_decides_on_the_winners_state(stor
         assert decided_on[2] in {"a", "b"} and final.step != decided_on[2]
         assert final.retries == 2  # both increments survived
         await service.delete_table(table.table_name)
+
+
+async def test_an_event_without_actions_keeps_another_events_outbox():
+    ctx, acs, store = make_context()
+    call = await call_at_main_menu(ctx)
+    acs.fail_with["add_participant"] = ConnectionResetError("instance died mid-request")
+    with pytest.raises(ConnectionResetError):
+        await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
+    outbox = store.states[call].pending
+    acs.ops.clear()
+
+    # A data-only update (a ParticipantsUpdated with the caller present) lands while that outbox is unsent.
+    await advance(event("participants_updated", call_connection_id=call), ctx,
+                  decide=lambda state: Transition(step=state.step, data={"seen": True}))
+
+    assert store.states[call].pending == outbox and store.states[call].data["seen"] is True
+    assert acs.names() == []  # it sent nobody else's actions
+    await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
+    assert acs.names() == ["cancel_all_media_operations", "play_media", "add_participant"]
