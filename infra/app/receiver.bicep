@@ -1,6 +1,6 @@
 // WebSocket transcript receiver on Container Apps: ACS streams real-time transcription (and media) over a
-// WebSocket to this service. Deployed only with deployTranscriptReceiver=true, because the service itself
-// (receiver/, a small aiohttp app) is not in this repository yet; wire it as an azd service when it lands.
+// WebSocket to this service. Deployed only with deployTranscriptReceiver=true and an image you built from
+// receiver/ (the repository has no Dockerfile or azd service for it yet), so a default azd up stays image-free.
 
 @description('Container Apps environment name.')
 param environmentName string
