@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from azure.communication.callautomation import PhoneNumberIdentifier
 from azure.core.exceptions import ResourceNotFoundError
 
 from handlers import api_announce, api_reminders, outbound, outbound_ivr, reminder
@@ -144,7 +143,7 @@ async def transfer(request: ApiRequest, ctx: Context) -> Reply:
         transferee=identifier(transferee) if transferee else None,
         sip_headers=context.headers("sipHeaders", sip=True) or None,
         voip_headers=context.headers("voipHeaders", sip=False) or None,
-        source_caller_id_number=PhoneNumberIdentifier(caller_id) if caller_id else None,
+        source_caller_id_number=identifier(caller_id) if caller_id else None,
         operation_context="api-transfer",
         **request.repeatability(f"{call}/transfer"),
     )

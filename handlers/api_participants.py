@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from azure.communication.callautomation import PhoneNumberIdentifier
-
 from handlers import outbound
 from handlers.api_media import parse_prompts
 from shared.acs import identifier, play_source
@@ -50,7 +48,7 @@ async def add_participant(request: ApiRequest, ctx: Context) -> Reply:
     result = await connection(request, ctx).add_participant(
         identifier(who),
         invitation_timeout=body.integer("invitationTimeout", minimum=1, maximum=MAX_INVITATION_TIMEOUT),
-        source_caller_id_number=PhoneNumberIdentifier(caller_id) if caller_id else None,
+        source_caller_id_number=identifier(caller_id) if caller_id else None,
         source_display_name=body.text("displayName", max_length=256),
         sip_headers=context.headers("sipHeaders", sip=True) or None,
         voip_headers=context.headers("voipHeaders", sip=False) or None,

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from azure.communication.callautomation import PhoneNumberIdentifier
-
 from shared.acs import identifier
 from shared.context import Context
 from shared.errors import BadRequest, DependencyUnavailable
@@ -52,7 +50,7 @@ async def dial(
     properties = await ctx.acs.client.create_call(
         participants[0] if len(participants) == 1 else participants,
         ctx.settings.callback_url,
-        source_caller_id_number=PhoneNumberIdentifier(caller_id) if caller_id else None,
+        source_caller_id_number=identifier(caller_id) if caller_id else None,
         source_display_name=display_name,
         operation_context=flow,
         cognitive_services_endpoint=ctx.settings.cognitive_services_endpoint,

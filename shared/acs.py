@@ -5,20 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.communication.callautomation import (
-    AzureBlobContainerRecordingStorage,
-    ChannelAffinity,
-    CommunicationIdentifier,
-    CommunicationUserIdentifier,
-    FileSource,
-    PhoneNumberIdentifier,
-    RecognitionChoice,
-    SsmlSource,
-    TextSource,
-    UnknownIdentifier,
-)
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.actions import (
@@ -36,7 +24,18 @@ from shared.actions import (
 from shared.logging import mask
 from shared.recordings import RecordingOptions
 
+if TYPE_CHECKING:
+    from azure.communication.callautomation import CommunicationIdentifier, FileSource, SsmlSource, TextSource
+
 logger = logging.getLogger(__name__)
+
+
+def sdk() -> Any:
+    """The Call Automation SDK, imported on first use: a cold start that answers nothing need not pay for it."""
+    import azure.communication.callautomation
+
+    return azure.communication.callautomation
+
 
 # Namespace for Repeatability-Request-IDs: the same call, step and triggering event always give the same id.
 REPEATABILITY_NAMESPACE = uuid.UUID("5b0f8a3e-7c1d-4f43-9a57-2f6f4b8e2a10")
@@ -53,12 +52,12 @@ def repeatability_headers(key: str, first_sent: str) -> dict[str, str]:
 def identifier(raw_id: str) -> CommunicationIdentifier:
     """An SDK identifier from a raw id ("4:+1555...", "8:acs:...") or a bare E.164 number."""
     if raw_id.startswith("+"):
-        return PhoneNumberIdentifier(raw_id)
+        return sdk().PhoneNumberIdentifier(raw_id)
     if raw_id.startswith("4:"):
-        return PhoneNumberIdentifier(raw_id[2:])
+        return sdk().PhoneNumberIdentifier(raw_id[2:])
     if raw_id.startswith("8:acs:"):
-        return CommunicationUserIdentifier(raw_id)
-    return UnknownIdentifier(raw_id)
+        return sdk().CommunicationUserIdentifier(raw_id)
+    return sdk().UnknownIdentifier(raw_id)
 
 
 def _with_headers(headers: dict[str, str] | None) -> dict[str, Any]:
@@ -68,10 +67,10 @@ def _with_headers(headers: dict[str, str] | None) -> dict[str, Any]:
 
 def play_source(prompt: Prompt) -> FileSource | TextSource | SsmlSource:
     if prompt.audio_url:
-        return FileSource(url=prompt.audio_url)
+        return sdk().FileSource(url=prompt.audio_url)
     if prompt.ssml:
-        return SsmlSource(ssml_text=prompt.ssml)
-    return TextSource(text=prompt.text or "", voice_name=prompt.voice_name, source_locale=prompt.locale)
+        return sdk().SsmlSource(ssml_text=prompt.ssml)
+    return sdk().TextSource(text=prompt.text or "", voice_name=prompt.voice_name, source_locale=prompt.locale)
 
 
 def _sources(prompts: Sequence[Prompt]) -> list[FileSource | TextSource | SsmlSource]:
@@ -127,11 +126,11 @@ class ActionRunner:
         first_sent: str,
     ) -> str:
         """Start recording a call; returns the recording id (the same one again for a repeated key)."""
-        storage = AzureBlobContainerRecordingStorage(options.container_url) if options.container_url else None
+        storage = sdk().AzureBlobContainerRecordingStorage(options.container_url) if options.container_url else None
         affinity = None
         if options.caller_channel is not None:
             channel, caller = options.caller_channel
-            affinity = [ChannelAffinity(target_participant=identifier(caller), channel=channel)]
+            affinity = [sdk().ChannelAffinity(target_participant=identifier(caller), channel=channel)]
         properties = await self.client.start_recording(
             call_connection_id=call_connection_id,
             recording_state_callback_url=callback_url,
@@ -187,7 +186,8 @@ class ActionRunner:
                     interrupt_prompt=True,
                     initial_silence_timeout=action.initial_silence_timeout,
                     choices=[
-                        RecognitionChoice(label=c.label, phrases=list(c.phrases), tone=c.tone) for c in action.choices
+                        sdk().RecognitionChoice(label=c.label, phrases=list(c.phrases), tone=c.tone)
+                        for c in action.choices
                     ]
                     or None,
                     dtmf_max_tones_to_collect=action.max_tones,
@@ -200,7 +200,7 @@ class ActionRunner:
                 logger.info("Adding participant %s", mask(action.target))
                 await connection.add_participant(
                     identifier(action.target),
-                    source_caller_id_number=PhoneNumberIdentifier(action.caller_id) if action.caller_id else None,
+                    source_caller_id_number=sdk().PhoneNumberIdentifier(action.caller_id) if action.caller_id else None,
                     invitation_timeout=action.invitation_timeout,
                     operation_context=action.operation_context,
                     sip_headers=action.sip_headers,

@@ -157,3 +157,13 @@ async def test_state_conflicts_are_503_so_acs_retries(app_context, monkeypatch):
     monkeypatch.setattr(store, "save", always_conflicting)
     response = await post([callback("call_connected", call_connection_id=call)])
     assert response.status_code == 503
+
+
+def test_cold_import_leaves_the_heavy_sdks_for_the_first_invocation():
+    import subprocess
+    import sys
+
+    heavy = ["azure.communication.callautomation", "azure.identity", "aiohttp", "jwt", "azure.storage.blob"]
+    probe = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
+    assert loaded.stdout.strip() == "[]"
