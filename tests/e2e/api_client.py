@@ -1,16 +1,13 @@
-"""Helpers for the HTTP API scenarios: a small client of /api on the dev host, and waiting on conditions."""
+"""Helpers for the HTTP API scenarios: a small client of /api on the dev host (waiting lives in helpers.py)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 
 from devhost.stack import LocalStack
-
-T = TypeVar("T")
+from tests.e2e.helpers import wait_until
 
 ALICE = "8:acs:00000000-0000-4000-8000-000000000001_00000000-0000-4000-8000-0000000a11ce"
 BOB = "+14255550141"
@@ -58,18 +55,6 @@ class Api:
         status, body = self.get(f"/calls/{call_id}")
         assert status == 200, body
         return body
-
-
-def wait_until(probe: Callable[[], T | None], description: str, timeout: float = 10.0) -> T:
-    """Poll probe until it returns something truthy; TimeoutError naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {description}")
-        time.sleep(0.02)
 
 
 def callbacks(control: Any, call_id: str, event_type: str | None = None) -> list[dict]:
