@@ -124,6 +124,8 @@ var monitoringSettings = {
 var appSettings = {
   ACS_ENDPOINT: acsEndpoint
   AZURE_CLIENT_ID: identityClientId
+  // Functions sets no proxy variables, so skip the SDKs' per-request proxy/.netrc lookup (two thread-pool hops).
+  HTTP_USE_ENV_SETTINGS: 'false'
   CALLBACK_BASE_URL: 'https://${name}.azurewebsites.net'
   CALLBACK_AUTH_ENABLED: 'true'
   CALLBACK_JWT_AUDIENCE: acsImmutableResourceId

@@ -71,4 +71,5 @@ def modules(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def module_params(path: Path, module: str) -> dict[str, Any]:
-    return modules(path)[module]["config"]["params"]
+    config = modules(path)[module]["config"]
+    return config.get("config", config)["params"]  # conditional modules nest their body

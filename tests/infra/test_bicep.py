@@ -185,6 +185,7 @@ def test_expected_roles_are_assigned() -> None:
         "09976791-48a7-449e-bb21-39d1a415f350",  # Communication and Email Service Owner (function on ACS)
         "ba92f5b4-2d11-453d-a403-e96b0029c9fe",  # Storage Blob Data Contributor (ACS on recordings)
         "a97b65f3-24c7-4388-baec-2e87135dc908",  # Cognitive Services User (ACS on AI services)
+        "7f951dda-4ed3-4680-a7ca-43fe172d538d",  # AcrPull (receiver on the container registry)
     ):
         assert role_id in text
 

@@ -48,9 +48,9 @@ def checkov_python() -> Path:
     return python
 
 
-def run_checkov(directory: Path) -> subprocess.CompletedProcess[str]:
-    """checkov's Bicep scan of one directory, a JSON report on stdout."""
-    args = [str(checkov_python()), "-m", "checkov.main", "-d", str(directory), "--framework", "bicep", "-o", "json"]
+def run_checkov(directory: Path, framework: str = "bicep") -> subprocess.CompletedProcess[str]:
+    """checkov's scan of one directory (Bicep, or e.g. dockerfile), a JSON report on stdout."""
+    args = [str(checkov_python()), "-m", "checkov.main", "-d", str(directory), "--framework", framework, "-o", "json"]
     env = {**os.environ, **OFFLINE_ENV}
     command = [*args, *OFFLINE_FLAGS]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)  # noqa: S603
