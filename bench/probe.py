@@ -66,7 +66,7 @@ APP_SPANS = (
     ("shared.acs", "ActionRunner.reject", "acs"),
     # Not I/O itself (its reads and writes are counted above): a callback that found no state yet and adopted the
     # call from its IncomingCall record, because it overtook the IncomingCall handler's state write.
-    ("shared.flow", "_adopt_answered_call", "adopt"),
+    ("shared.flow", "_answered_call", "adopt"),
 )
 SPAN_LABELS = ("auth", "state.read", "state.write", "lookup", "acs")
 COUNTERS = ("adopt",)

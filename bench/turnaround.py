@@ -25,7 +25,7 @@ class StepStats:
     io_ms: dict[str, float]  # median ms per I/O kind within one invocation
     io_count: dict[str, float]  # median number of such operations within one invocation
     other_ms: float  # median of host time not spent in that I/O (parsing, JWT, logging, event-loop waits)
-    adopted: int = 0  # invocations that found no call state yet and adopted the call (extra reads and a write)
+    adopted: int = 0  # invocations that found no call state yet and adopted the call (one extra read)
 
     def to_dict(self) -> dict[str, Any]:
         return {

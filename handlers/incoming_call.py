@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,11 +25,13 @@ router = Router()
 async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
     """Apply the called number's routing rule; a redelivered IncomingCall is a no-op once handled."""
     log = call_logger(logger, call)
-    done = await ctx.state.get_incoming_call(server_call_id=call.server_call_id)
+    # Independent reads, concurrently: a redelivery pays for a rule it does not need, a first delivery saves a trip.
+    done, entity = await asyncio.gather(
+        ctx.state.get_incoming_call(server_call_id=call.server_call_id), ctx.routing_rules.get(rule_key(call.callee))
+    )
     if done is not None and done.final:
         log.info("IncomingCall %s already %s; ignored", call.id, done.outcome)
         return
-    entity = await ctx.routing_rules.get(rule_key(call.callee))
     rule = RoutingRule.from_entity(rule_key(call.callee), entity) if entity else None
     pairing = None
     if rule is not None and rule.mode == masking.FLOW:
@@ -86,8 +89,11 @@ async def answer(
         repeatability_key=key,
         first_sent=first_sent,
     )
+    # The state (unless a CallConnected has already created it from the record) and the final record, in two
+    # partitions, concurrently. If only the record is written (a crash), the first callback still creates the
+    # state from it, as it does when it overtakes this write; a redelivered IncomingCall is then a no-op.
+    # No event marker: IncomingCall redeliveries are recognised by the record, not by the call's partition.
     state = CallState(call_connection_id=call_connection_id, flow=flow, step=ANSWERING, data=data)
-    await ctx.state.create(state=state, event_id=call.id)
     answered = IncomingCallRecord(
         server_call_id=call.server_call_id,
         outcome="answered",
@@ -95,7 +101,7 @@ async def answer(
         data=data,
         call_connection_id=call_connection_id,
     )
-    await ctx.state.put_incoming_call(record=answered)
+    await asyncio.gather(ctx.state.create(state=state), ctx.state.put_incoming_call(record=answered))
     call_logger(logger, call).info("Answered into %s as call %s", flow, call_connection_id)
 
 

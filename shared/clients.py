@@ -41,7 +41,7 @@ def call_automation_client(settings: Settings) -> Any:
     from azure.communication.callautomation.aio import CallAutomationClient
     from azure.core.credentials import AzureKeyCredential
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"use_env_settings": settings.http_use_env_settings}
     if settings.acs_tls_ca_bundle:
         options["connection_verify"] = settings.acs_tls_ca_bundle
     if settings.acs_auth == "connection_string":
@@ -64,9 +64,10 @@ def table_service_client(settings: Settings) -> Any:
     """An aio TableServiceClient for the configured storage account."""
     from azure.data.tables.aio import TableServiceClient
 
+    options = {"use_env_settings": settings.http_use_env_settings}
     if settings.storage_auth == "connection_string":
-        return TableServiceClient.from_connection_string(storage_connection_string(settings))
-    return TableServiceClient(endpoint=settings.storage_table_endpoint, credential=credential(settings))
+        return TableServiceClient.from_connection_string(storage_connection_string(settings), **options)
+    return TableServiceClient(endpoint=settings.storage_table_endpoint, credential=credential(settings), **options)
 
 
 def storage_connection_string(settings: Settings) -> str:

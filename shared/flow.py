@@ -9,6 +9,9 @@ The protocol for one callback event (docs/app-flows.md "Delivery semantics"):
 5. issue the actions (repeatable ones with deterministic Repeatability-Request-IDs), then clear the outbox.
 A redelivery that finds its own outbox still pending (a crash between 4 and 5) re-issues it; media actions are
 preceded by cancel_all_media_operations, so a prompt that did go out is replaced rather than heard twice.
+An event that finds no state (it overtook the IncomingCall handler's state write) starts from the call's
+IncomingCall record, and step 4 inserts the state instead of updating it: still one transaction, and an insert
+never overwrites the handler's state (losing that race re-reads, as in step 4).
 """
 
 from __future__ import annotations
@@ -54,8 +57,11 @@ async def advance(
     log = call_logger(logger, event)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         state, seen = await ctx.state.load(call_connection_id=event.call_connection_id, event_id=event.id)
-        if state is None:
-            state = await _adopt_answered_call(event, ctx)
+        adopting = state is None
+        if adopting:
+            # The event overtook the IncomingCall handler's state write: start from the call's IncomingCall
+            # record and create the state below, in the same single write that claims this event.
+            state = await _answered_call(event, ctx)
             if state is None:
                 log.warning("%s for a call this app does not know; ignored", event.type)
                 return None
@@ -70,10 +76,10 @@ async def advance(
             return state
         if from_steps is not None and state.step not in from_steps:
             log.info("Stale %s (%s): the call is at step %s", event.type, event.operation_context, state.step)
-            return state
+            return await _adopted(state, ctx) if adopting else state
         transition = decide(state)
         if transition is None:
-            return state
+            return await _adopted(state, ctx) if adopting else state
         # A transition without actions leaves the outbox alone: another event may still be sending its own.
         outbox = (
             {"pending": transition.actions, "pending_event_id": event.id, "pending_since": utc_now_http_date()}
@@ -88,7 +94,14 @@ async def advance(
             **outbox,
         )
         try:
-            saved = await ctx.state.save(state=claimed, event_id=event.id)
+            if adopting:
+                # State, outbox and this event's marker in one transaction; None if the state appeared meanwhile.
+                created = await ctx.state.create(state=claimed, event_id=event.id)
+                if created is None:
+                    raise StateConflict(f"call {event.call_connection_id}: state created concurrently")
+                saved = created
+            else:
+                saved = await ctx.state.save(state=claimed, event_id=event.id)
         except StateConflict:
             log.info("%s lost a concurrent update (attempt %d); re-reading", event.type, attempt)
             continue
@@ -125,14 +138,22 @@ async def _execute(state: CallState, ctx: Context, *, resuming: bool) -> CallSta
     raise StateConflict(f"call {state.call_connection_id}: could not clear the outbox")
 
 
-async def _adopt_answered_call(event: CallEvent, ctx: Context) -> CallState | None:
-    """Create the state of a call answered moments ago whose IncomingCall handler has not saved it yet."""
+async def _answered_call(event: CallEvent, ctx: Context) -> CallState | None:
+    """The initial state (not yet stored) of a call answered moments ago whose IncomingCall handler has not
+    saved its state yet, from the IncomingCall record written before the answer; None for a call not answered here.
+    """
     if not event.server_call_id:
         return None
     record = await ctx.state.get_incoming_call(server_call_id=event.server_call_id)
     if record is None or not record.flow:
         return None
-    initial = CallState(call_connection_id=event.call_connection_id, flow=record.flow, step=ANSWERING, data=record.data)
-    await ctx.state.create(state=initial, event_id=f"adopted:{event.server_call_id}")
-    state, _ = await ctx.state.load(call_connection_id=event.call_connection_id, event_id="")
-    return state
+    return CallState(call_connection_id=event.call_connection_id, flow=record.flow, step=ANSWERING, data=record.data)
+
+
+async def _adopted(initial: CallState, ctx: Context) -> CallState:
+    """Store an adopted call's initial state for an event that does not move it; whoever stored it first wins."""
+    created = await ctx.state.create(state=initial)
+    if created is not None:
+        return created
+    state, _ = await ctx.state.load(call_connection_id=initial.call_connection_id, event_id="")
+    return state or initial

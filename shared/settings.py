@@ -42,6 +42,8 @@ class Settings:
     acs_connection_string: str | None = None
     azure_client_id: str | None = None
     acs_tls_ca_bundle: str | None = None
+    # Whether the SDK clients read proxy variables and .netrc (aiohttp trust_env); false skips that per request.
+    http_use_env_settings: bool = True
 
     callback_base_url: str
     callback_auth_enabled: bool = True
@@ -151,6 +153,7 @@ class Settings:
             "acs_connection_string": reader.text("ACS_CONNECTION_STRING"),
             "azure_client_id": reader.text("AZURE_CLIENT_ID"),
             "acs_tls_ca_bundle": reader.text("ACS_TLS_CA_BUNDLE"),
+            "http_use_env_settings": reader.boolean("HTTP_USE_ENV_SETTINGS", default=True),
             "callback_base_url": reader.url("CALLBACK_BASE_URL", required=True),
             "callback_auth_enabled": reader.boolean("CALLBACK_AUTH_ENABLED", default=True),
             "callback_jwt_audience": reader.text("CALLBACK_JWT_AUDIENCE"),

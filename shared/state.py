@@ -138,8 +138,11 @@ class StateStore(Protocol):
     async def load(self, *, call_connection_id: str, event_id: str) -> tuple[CallState | None, bool]:
         """The call's state (or None) and whether event_id was already processed for this call."""
 
-    async def create(self, *, state: CallState, event_id: str) -> bool:
-        """Insert a new call's state with the creating event's marker; False if the call already has state."""
+    async def create(self, *, state: CallState, event_id: str | None = None) -> CallState | None:
+        """Insert a new call's state, with event_id's marker in the same transaction when given.
+
+        Returns the created state with its etag, or None if the call already has state (nothing is written).
+        """
 
     async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
         """Replace the state if its etag still matches, adding event_id's marker in the same transaction.
@@ -175,13 +178,15 @@ class InMemoryStateStore:
     async def load(self, *, call_connection_id: str, event_id: str) -> tuple[CallState | None, bool]:
         return self.states.get(call_connection_id), (call_connection_id, event_id) in self.markers
 
-    async def create(self, *, state: CallState, event_id: str) -> bool:
+    async def create(self, *, state: CallState, event_id: str | None = None) -> CallState | None:
         async with self._lock:
             if state.call_connection_id in self.states:
-                return False
-            self.states[state.call_connection_id] = replace(state, etag=self._next_etag())
-            self.markers.add((state.call_connection_id, event_id))
-            return True
+                return None
+            created = replace(state, etag=self._next_etag())
+            self.states[state.call_connection_id] = created
+            if event_id is not None:
+                self.markers.add((state.call_connection_id, event_id))
+            return created
 
     async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
         async with self._lock:
@@ -224,14 +229,17 @@ class TableStateStore:
                 seen = True
         return state, seen
 
-    async def create(self, *, state: CallState, event_id: str) -> bool:
+    async def create(self, *, state: CallState, event_id: str | None = None) -> CallState | None:
         try:
-            await self._table.submit_transaction(
+            if event_id is None:
+                metadata = await self._table.create_entity(state.to_entity())
+                return replace(state, etag=metadata["etag"])
+            results = await self._table.submit_transaction(
                 [("create", state.to_entity()), ("create", self._marker(state.call_connection_id, event_id))]
             )
         except (TableTransactionError, ResourceExistsError):
-            return False
-        return True
+            return None
+        return replace(state, etag=results[0]["etag"])
 
     async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
         conditions = {"mode": UpdateMode.REPLACE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified}

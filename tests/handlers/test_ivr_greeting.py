@@ -1,8 +1,15 @@
 """An IVR call that connects is greeted and asked for a main-menu choice."""
 
+import asyncio
+import contextlib
+from dataclasses import replace
+
+import pytest
 from azure.communication.callautomation import FileSource, TextSource
 
-from tests.fixtures.fakes import CALLER, answered_call, deliver, make_context
+from handlers import router
+from shared.state import InMemoryStateStore
+from tests.fixtures.fakes import CALLER, answered_call, deliver, event, incoming_call, make_context
 
 
 async def test_connected_call_hears_greeting_then_main_menu():
@@ -53,3 +60,114 @@ async def test_call_connected_that_overtakes_the_answer_bookkeeping_adopts_the_c
 
     assert store.states[call].step == "main-menu"
     assert acs.names()[-2:] == ["play_media", "start_recognizing_media"]
+
+
+async def test_call_connected_that_overtakes_the_state_write_greets_once_and_keeps_its_step():
+    ctx, acs, store = make_context()
+    delivered = []
+    answer_call = acs.answer_call
+
+    async def answer_then_connect(*args, **kwargs):
+        # ACS sends CallConnected at once; here it is handled before the IncomingCall handler writes any state.
+        properties = await answer_call(*args, **kwargs)
+        delivered.append(await deliver(ctx, "call_connected", properties.call_connection_id))
+        return properties
+
+    acs.answer_call = answer_then_connect
+    await router.dispatch(incoming_call(), ctx)
+    [call] = acs.answered.values()
+
+    assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
+    assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())  # not reset to answering
+    assert next(iter(store.incoming.values())).outcome == "answered"
+    await router.dispatch(delivered[0], ctx)  # a redelivery of that CallConnected is recognised
+    await router.dispatch(incoming_call(), ctx)  # and so is a redelivered IncomingCall
+    assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
+
+
+class LockstepMemoryStore(InMemoryStateStore):
+    """Holds the first `parties` loads until all have read, so every delivery sees the call without state."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = asyncio.Barrier(parties)
+        self.held = 0
+        self.parties = parties
+
+    async def load(self, **kwargs):
+        result = await super().load(**kwargs)
+        if self.held < self.parties:
+            self.held += 1
+            await self.barrier.wait()
+        return result
+
+
+async def test_concurrent_deliveries_of_an_overtaking_call_connected_greet_once():
+    ctx, acs, _ = make_context()
+    store = LockstepMemoryStore(parties=3)
+    ctx = replace(ctx, state=store)
+    call = await answered_call(ctx)
+    del store.states[call]  # CallConnected overtook the IncomingCall handler's state write
+    connected = event("call_connected", call_connection_id=call, event_id="connected-1")
+
+    await asyncio.gather(*(router.dispatch(connected, ctx) for _ in range(3)))
+
+    assert acs.names().count("play_media") == 1 and acs.names().count("start_recognizing_media") == 1
+    assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())
+    assert (call, "connected-1") in store.markers
+
+
+class StateWrittenMeanwhile(InMemoryStateStore):
+    """Lands the IncomingCall handler's state write between a callback's state read and its own write."""
+
+    late = None
+
+    async def get_incoming_call(self, **kwargs):
+        record = await super().get_incoming_call(**kwargs)
+        if self.late is not None:
+            await self.create(state=self.late)
+            self.late = None
+        return record
+
+
+async def test_call_connected_whose_adoption_races_the_handlers_state_write_greets_once():
+    ctx, acs, _ = make_context()
+    store = StateWrittenMeanwhile()
+    ctx = replace(ctx, state=store)
+    call = await answered_call(ctx)
+    store.late = replace(store.states.pop(call), etag=None)
+
+    await deliver(ctx, "call_connected", call, event_id="connected-1")
+
+    assert acs.names().count("play_media") == 1
+    assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())
+    assert (call, "connected-1") in store.markers
+
+
+class StateWriteFails(InMemoryStateStore):
+    """The IncomingCall handler's state write (the only create without an event marker) always fails."""
+
+    async def create(self, *, state, event_id=None):
+        if event_id is None:
+            raise ConnectionResetError("instance died while writing the state")
+        return await super().create(state=state, event_id=event_id)
+
+
+async def test_call_whose_handler_died_before_writing_its_state_is_still_greeted_once():
+    ctx, acs, _ = make_context()
+    store = StateWriteFails()
+    ctx = replace(ctx, state=store)
+    with pytest.raises(ConnectionResetError):
+        await router.dispatch(incoming_call(), ctx)
+    await asyncio.sleep(0)
+    with contextlib.suppress(ConnectionResetError):  # Event Grid retries: a no-op, or the same answer again
+        await router.dispatch(incoming_call(), ctx)
+    answers = acs.calls("answer_call")
+    assert len({str(answer.kwargs["headers"]) for answer in answers}) == 1
+    [call] = acs.answered.values()
+
+    await deliver(ctx, "call_connected", call)
+    await deliver(ctx, "call_connected", call)
+
+    assert acs.names().count("play_media") == 1
+    assert store.states[call].step == "main-menu"

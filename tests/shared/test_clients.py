@@ -29,3 +29,27 @@ async def test_context_is_built_once_and_seeding_is_readable(monkeypatch, storag
         assert ctx.acs.client._client._config.endpoint == "http://127.0.0.1:8090"  # http kept, not forced to https
     finally:
         await clients.close()
+
+
+def transport(client):
+    """The aiohttp transport under an SDK client's pipeline."""
+    current = client._client._client._pipeline._transport
+    while hasattr(current, "_transport"):
+        current = current._transport
+    return current
+
+
+async def test_http_use_env_settings_reaches_both_sdk_clients():
+    from tests.fixtures.fakes import settings
+
+    for flag in (True, False):
+        configured = settings(http_use_env_settings=flag)
+        acs, tables = clients.call_automation_client(configured), clients.table_service_client(configured)
+        try:
+            table = tables.get_table_client("callstate")
+            assert transport(acs)._use_env_settings is flag
+            assert transport(tables)._use_env_settings is flag
+            assert transport(table)._use_env_settings is flag
+        finally:
+            await acs.close()
+            await tables.close()

@@ -40,6 +40,13 @@ def test_every_problem_is_named_in_one_error():
         assert expected in message
 
 
+def test_sdk_clients_honour_proxy_variables_unless_told_not_to():
+    assert Settings.from_env(MINIMAL).http_use_env_settings is True
+    assert Settings.from_env({**MINIMAL, "HTTP_USE_ENV_SETTINGS": "false"}).http_use_env_settings is False
+    with pytest.raises(SettingsError, match="HTTP_USE_ENV_SETTINGS must be true or false"):
+        Settings.from_env({**MINIMAL, "HTTP_USE_ENV_SETTINGS": "maybe"})
+
+
 def test_endpoint_alone_means_managed_identity():
     settings = Settings.from_env({**MINIMAL, "ACS_ACCESS_KEY": "", "AZURE_CLIENT_ID": "client"})
     assert settings.acs_auth == "managed_identity"

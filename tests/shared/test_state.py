@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 import pytest
 from azure.data.tables.aio import TableServiceClient
@@ -35,6 +36,27 @@ async def test_create_then_load_round_trips_state(store):
     assert seen and state.etag
     assert (state.flow, state.step, state.data) == ("ivr", "answering", {"caller": "4:+1"})
     assert not await store.create(state=call, event_id="incoming-2")
+
+
+async def test_create_returns_the_state_with_an_etag_that_a_save_can_match(store):
+    call = new_call()
+    created = await store.create(state=call)  # no event: the state row alone
+    assert created.etag and created.step == "answering"
+    assert await store.create(state=replace(call, step="main-menu")) is None  # the first one stays
+
+    saved = await store.save(state=replace(created, step="main-menu"), event_id="e1")
+
+    loaded, seen = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
+    assert seen and loaded.step == "main-menu" and loaded.etag == saved.etag
+
+
+async def test_create_can_claim_an_event_with_its_outbox_in_one_write(store):
+    call = replace(new_call(), step="main-menu", pending=(HangUp(),), pending_event_id="e1")
+    created = await store.create(state=call, event_id="e1")
+
+    loaded, seen = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
+    assert seen and loaded.pending == (HangUp(),) and loaded.etag == created.etag
+    assert await store.create(state=call, event_id="e1") is None
 
 
 async def test_save_writes_state_and_marker_together_and_keeps_the_outbox(store):
