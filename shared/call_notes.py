@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.context import Context
 from shared.errors import StateConflict
+from shared.logging import call_logger
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +53,26 @@ async def write_note(ctx: Context, call_connection_id: str, key: str, update: Up
 def with_history(note: Note, entry: list[Any], *, limit: int = 20) -> Note:
     """note with entry appended to its history, keeping the last `limit` entries (state rows stay small)."""
     return {**note, "history": [*note.get("history", []), entry][-limit:]}
+
+
+async def note_subscription_status(event: Any, ctx: Context, key: str, label: str) -> None:
+    """Note a media-streaming or transcription status event under key; a failure is logged with ACS's reason.
+
+    event is a MediaStreamingEvent or TranscriptionEvent: both carry status, status_details and result.
+    """
+    log = call_logger(logger, event)
+    failed = event.type.endswith("Failed")
+    if failed:
+        result = event.result
+        log.warning(
+            "%s failed: %s (%s/%s %s)", label, event.status_details, result.code, result.sub_code, result.message
+        )
+    else:
+        log.info("%s: %s (%s)", label, event.status, event.status_details)
+
+    def update(note: Note) -> Note:
+        failure = f"{event.status_details}: {event.result.message}" if failed else None
+        noted = {**note, "status": event.status, "details": event.status_details, "error": failure}
+        return with_history(noted, [event.time, event.status_details])
+
+    await write_note(ctx, event.call_connection_id, key, update, marker=event.id)
