@@ -150,7 +150,7 @@ def serve(argv: list[str]) -> int:
     print(f"connection string: {config.connection_string}", flush=True)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         web.run_app(create_app(config), host=config.host, port=config.port, ssl_context=ssl_context,
-                    print=None, access_log=None)
+                    print=None, access_log=None, shutdown_timeout=1.0)
     return 0
 
 

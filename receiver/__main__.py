@@ -17,7 +17,7 @@ def main() -> None:
     logging.getLogger("azure").setLevel(logging.WARNING)
     install_phone_number_masking()
     # No access log: the token travels in the URL.
-    web.run_app(create_app(config), host=config.host, port=config.port, access_log=None)
+    web.run_app(create_app(config), host=config.host, port=config.port, access_log=None, shutdown_timeout=1.0)
 
 
 if __name__ == "__main__":
