@@ -15,6 +15,7 @@ demo: bootstrap
 
 test: bootstrap $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: bootstrap

@@ -62,8 +62,11 @@ class LocalStack:
         try:
             self._start_azurite()
             self.ports.devhost = self.ports.devhost or free_port()
-            config = EmulatorConfig(port=self.ports.emulator, time_scale=self.time_scale,
-                                    eventgrid_subscriptions=[f"IncomingCall={self._webhook(INCOMING_CALL_FUNCTION)}"])
+            config = EmulatorConfig(
+                port=self.ports.emulator,
+                time_scale=self.time_scale,
+                eventgrid_subscriptions=[f"IncomingCall={self._webhook(INCOMING_CALL_FUNCTION)}"],
+            )
             self.emulator = self._resources.enter_context(EmulatorServer(config))
             self._start_receiver()
             os.environ.update(self.app_environment())
@@ -88,8 +91,11 @@ class LocalStack:
 
     def _start_receiver(self) -> None:
         assert self.azurite
-        config = ReceiverConfig(port=self.ports.receiver, token=self.receiver_token,
-                                storage_connection_string=self.azurite.connection_string)
+        config = ReceiverConfig(
+            port=self.ports.receiver,
+            token=self.receiver_token,
+            storage_connection_string=self.azurite.connection_string,
+        )
         self.receiver = self._resources.enter_context(ReceiverServer(config))
 
     def _settings_file(self) -> Path:
@@ -126,8 +132,9 @@ class LocalStack:
         if RECORDING_FUNCTION in names:
             spec = f"RecordingFileStatusUpdated={self._webhook(RECORDING_FUNCTION)}"
             self.emulator.config.eventgrid_subscriptions.append(spec)
-            self.emulator.control.add_subscription(self._webhook(RECORDING_FUNCTION),
-                                                   event_types=["RecordingFileStatusUpdated"])
+            self.emulator.control.add_subscription(
+                self._webhook(RECORDING_FUNCTION), event_types=["RecordingFileStatusUpdated"]
+            )
 
     def stop(self) -> None:
         if self.devhost is not None and self.devhost.app is not None:
@@ -170,8 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--exit-after-demo", action="store_true", help="stop everything once the demo call ended")
     parser.add_argument("--no-demo", action="store_true", help="start the services without placing a demo call")
-    parser.add_argument("--time-scale", type=float, default=1.0,
-                        help="emulated time multiplier; 0.1 makes the demo call ten times faster (default 1.0)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="emulated time multiplier; 0.1 makes the demo call ten times faster (default 1.0)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     # The Azure SDKs log every HTTP request at INFO; the app's and the hosts' own lines are what a reader wants.

@@ -28,8 +28,13 @@ JWKS_PATH = "/calling/keys"
 def all_operations() -> list[Operation]:
     from . import call_control, media, participants, recording, streaming
 
-    return [*call_control.OPERATIONS, *participants.OPERATIONS, *media.OPERATIONS, *streaming.OPERATIONS,
-            *recording.OPERATIONS]
+    return [
+        *call_control.OPERATIONS,
+        *participants.OPERATIONS,
+        *media.OPERATIONS,
+        *streaming.OPERATIONS,
+        *recording.OPERATIONS,
+    ]
 
 
 def all_listeners(backend: Backend) -> list:
@@ -67,12 +72,14 @@ async def _backend_context(app: web.Application, config: EmulatorConfig) -> Asyn
             log = backend.store("deliveries", list)
             log.append(delivery)
             if delivery.error or (delivery.status is not None and delivery.status >= 300):
-                logger.warning("%s delivery to %s failed: %s", delivery.kind, delivery.url,
-                               delivery.error or delivery.status)
+                logger.warning(
+                    "%s delivery to %s failed: %s", delivery.kind, delivery.url, delivery.error or delivery.status
+                )
 
         callbacks = CallbackSender(session, tokens, on_delivery=record)
-        eventgrid = EventGridPublisher(session, clock, [parse_subscription(s) for s in config.eventgrid_subscriptions],
-                                       on_delivery=record)
+        eventgrid = EventGridPublisher(
+            session, clock, [parse_subscription(s) for s in config.eventgrid_subscriptions], on_delivery=record
+        )
         backend = Backend(config, tokens, callbacks, eventgrid, clock)
         holder["backend"] = backend
         backend.listeners.extend(all_listeners(backend))
@@ -107,8 +114,11 @@ async def _dispatch(request: web.Request) -> web.Response:
     if not api_version:
         raise bad_request("The api-version query parameter is required.", "api-version")
     if api_version not in SUPPORTED_API_VERSIONS:
-        raise bad_request(f"The api-version '{api_version}' is not supported. Supported versions: "
-                          + ", ".join(SUPPORTED_API_VERSIONS), "api-version")
+        raise bad_request(
+            f"The api-version '{api_version}' is not supported. Supported versions: "
+            + ", ".join(SUPPORTED_API_VERSIONS),
+            "api-version",
+        )
     repeat_id = request.headers.get("Repeatability-Request-ID") if operation.repeatable else None
     if repeat_id and repeat_id in backend.repeatability:
         status, payload, headers = backend.repeatability[repeat_id]
@@ -145,5 +155,11 @@ def _record_request(backend: Backend, request: ApiRequest, response: web.StreamR
     connection = backend.connections.get(call_connection_id or "")
     call = connection.call if connection else request.raw.get(CALL_OF_REQUEST)
     if call is not None:
-        call.timeline.add("request", request.operation, method=request.raw.method, path=request.raw.path,
-                          status=response.status, body=request.body)
+        call.timeline.add(
+            "request",
+            request.operation,
+            method=request.raw.method,
+            path=request.raw.path,
+            status=response.status,
+            body=request.body,
+        )

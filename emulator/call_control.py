@@ -86,8 +86,9 @@ def existing_call_response(connection: CallConnection) -> web.Response:
     """Answer and Connect join a call the service already has, so unlike CreateCall's their response names it
     (serverCallId in the real answer capture, contract §1.6)."""
     call = connection.call
-    return respond(200, {**connection.properties(), "serverCallId": call.server_call_id},
-                   call_correlation_id=call.correlation_id)
+    return respond(
+        200, {**connection.properties(), "serverCallId": call.server_call_id}, call_correlation_id=call.correlation_id
+    )
 
 
 def caller_id_for(body: dict, targets: list[Identifier]) -> str | None:
@@ -108,11 +109,22 @@ async def create_call(request: ApiRequest) -> web.Response:
     source = parse_identifier(body["source"], "source") if body.get("source") else None
     call = ServerCall(request.backend, is_group=len(targets) > 1)
     app_id = Identifier.phone(caller_id) if caller_id else (source or app_identity(request))
-    connection = open_leg(request, call, app_id, source=source or app_id, targets=targets, source_caller_id=caller_id,
-                          source_display_name=optional(body, "sourceDisplayName", str))
+    connection = open_leg(
+        request,
+        call,
+        app_id,
+        source=source or app_id,
+        targets=targets,
+        source_caller_id=caller_id,
+        source_display_name=optional(body, "sourceDisplayName", str),
+    )
     connection.app_participant.state = "connected"
-    call.timeline.add("emulator", "call created by the app", callConnectionId=connection.call_connection_id,
-                      targets=[t.raw_id for t in targets])
+    call.timeline.add(
+        "emulator",
+        "call created by the app",
+        callConnectionId=connection.call_connection_id,
+        targets=[t.raw_id for t in targets],
+    )
     people.dial(call, targets, connection)
     return respond(201, connection.properties(), call_correlation_id=call.correlation_id)
 
@@ -125,8 +137,15 @@ async def answer_call(request: ApiRequest) -> web.Response:
     answered_by_id = require(answered_by, "answeredBy.id", str) if answered_by is not None else None
     offered = incoming.ringing_offer(request.backend, context)
     call = offered.call
-    connection = open_leg(request, call, offered.callee, source=offered.caller, targets=[offered.callee],
-                          answered_by=answered_by_id, answered_for=offered.callee.phone_number)
+    connection = open_leg(
+        request,
+        call,
+        offered.callee,
+        source=offered.caller,
+        targets=[offered.callee],
+        answered_by=answered_by_id,
+        answered_for=offered.callee.phone_number,
+    )
     offered.take("answered")
     request.backend.later(0, lambda: connect_leg(connection))
     return existing_call_response(connection)
@@ -149,11 +168,17 @@ def redirect(backend: Backend, offered: incoming.Offer, target: Identifier) -> N
     another endpoint of this resource, so a new IncomingCall offers the call to the app for them."""
     call = offered.call
     if target.is_acs_user and target.raw_id not in people.behaviours(backend):
-        incoming.offer(call, offered.caller, target, display_name=offered.display_name,
-                       custom_context=offered.custom_context)
+        incoming.offer(
+            call, offered.caller, target, display_name=offered.display_name, custom_context=offered.custom_context
+        )
         return
-    people.ring(call, target, timeout_seconds=backend.config.ring_timeout_seconds,
-                on_answer=lambda participant: people.join(call, participant), on_refuse=lambda _: people.end_call(call))
+    people.ring(
+        call,
+        target,
+        timeout_seconds=backend.config.ring_timeout_seconds,
+        on_answer=lambda participant: people.join(call, participant),
+        on_refuse=lambda _: people.end_call(call),
+    )
 
 
 async def reject_call(request: ApiRequest) -> web.Response:
@@ -250,9 +275,13 @@ async def transfer(request: ApiRequest) -> web.Response:
     custom_context = optional(body, "customCallingContext", dict, {})
 
     def accepted(participant: Participant) -> None:
-        connection.emit("CallTransferAccepted", operation_context=operation_context, callback_uri=callback_uri,
-                        data={"transferTarget": target.to_model(), "transferee": transferee.identifier.to_model()},
-                        result=TRANSFER_ACCEPTED)
+        connection.emit(
+            "CallTransferAccepted",
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            data={"transferTarget": target.to_model(), "transferee": transferee.identifier.to_model()},
+            result=TRANSFER_ACCEPTED,
+        )
         people.join(call, participant)
         if call.is_group:
             people.leave(call, transferee)
@@ -263,13 +292,20 @@ async def transfer(request: ApiRequest) -> web.Response:
     def failed(result: people.Result) -> None:
         if connection.state == "transferring":
             connection.state = "connected"
-        connection.emit("CallTransferFailed", operation_context=operation_context, callback_uri=callback_uri,
-                        result=result)
+        connection.emit(
+            "CallTransferFailed", operation_context=operation_context, callback_uri=callback_uri, result=result
+        )
 
     if not call.is_group:
         connection.state = "transferring"
-    people.ring(call, target, timeout_seconds=request.backend.config.ring_timeout_seconds, on_answer=accepted,
-                on_refuse=failed, custom_context=custom_context)
+    people.ring(
+        call,
+        target,
+        timeout_seconds=request.backend.config.ring_timeout_seconds,
+        on_answer=accepted,
+        on_refuse=failed,
+        custom_context=custom_context,
+    )
     return respond(202, context_body(body), call_correlation_id=call.correlation_id)
 
 
@@ -298,6 +334,7 @@ OPERATIONS = [
     Operation("CallConnection_GetCall", "GET", CALL, get_call),
     Operation("CallConnection_HangupCall", "DELETE", CALL, hang_up),
     Operation("CallConnection_TerminateCall", "POST", CALL + r":terminate", terminate, repeatable=True),
-    Operation("CallConnection_TransferToParticipant", "POST", CALL + r":transferToParticipant", transfer,
-              repeatable=True),
+    Operation(
+        "CallConnection_TransferToParticipant", "POST", CALL + r":transferToParticipant", transfer, repeatable=True
+    ),
 ]

@@ -72,8 +72,9 @@ def _start(call: ServerCall) -> None:
     _started(call)[call.server_call_id] = record
     if not record.voip:
         return
-    call.backend.publish_event_grid("CallStarted", f"call/{call.server_call_id}/startedBy/{started_by.raw_id}",
-                                    _common(call, record), call)
+    call.backend.publish_event_grid(
+        "CallStarted", f"call/{call.server_call_id}/startedBy/{started_by.raw_id}", _common(call, record), call
+    )
     for participant in present:
         if _is_person_on_voip(participant):
             _publish_participant(call, record, "CallParticipantAdded", participant)

@@ -31,12 +31,19 @@ def header(value: str) -> tuple[str, str]:
 
 
 def place_call(control: EmulatorControl, args: argparse.Namespace) -> dict:
-    context = {name: dict(headers) for name, headers in (("sipHeaders", args.sip_header), ("voipHeaders",
-                                                                                          args.voip_header)) if headers}
-    placed = control.place_call(args.caller, args.callee, custom_context=context or None,
-                                display_name=args.display_name)
-    return {"serverCallId": placed.server_call_id, "correlationId": placed.correlation_id,
-            "incomingCallContext": placed.incoming_call_context}
+    context = {
+        name: dict(headers)
+        for name, headers in (("sipHeaders", args.sip_header), ("voipHeaders", args.voip_header))
+        if headers
+    }
+    placed = control.place_call(
+        args.caller, args.callee, custom_context=context or None, display_name=args.display_name
+    )
+    return {
+        "serverCallId": placed.server_call_id,
+        "correlationId": placed.correlation_id,
+        "incomingCallContext": placed.incoming_call_context,
+    }
 
 
 def people(control: EmulatorControl, args: argparse.Namespace) -> dict:
@@ -64,10 +71,12 @@ def reset(control: EmulatorControl, args: argparse.Namespace) -> str:
 def add_commands(parser: argparse.ArgumentParser) -> None:
     """The client subcommands; serving stays the default when none is given."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--emulator-url", default=os.environ.get(URL_VARIABLE, DEFAULT_URL),
-                        help=f"the running emulator [{URL_VARIABLE}] (default {DEFAULT_URL})")
-    commands = parser.add_subparsers(dest="command", title="commands (talk to a running emulator)",
-                                     metavar="COMMAND")
+    common.add_argument(
+        "--emulator-url",
+        default=os.environ.get(URL_VARIABLE, DEFAULT_URL),
+        help=f"the running emulator [{URL_VARIABLE}] (default {DEFAULT_URL})",
+    )
+    commands = parser.add_subparsers(dest="command", title="commands (talk to a running emulator)", metavar="COMMAND")
 
     def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
@@ -78,10 +87,22 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     call.add_argument("caller", metavar="FROM", help="E.164 number or raw id of the caller, e.g. +15551230000")
     call.add_argument("callee", metavar="TO", help="the app's number or user being called")
     call.add_argument("--display-name", help="callerDisplayName")
-    call.add_argument("--sip-header", type=header, action="append", default=[], metavar="NAME=VALUE",
-                      help="custom SIP header (X-MS-Custom-...), repeatable")
-    call.add_argument("--voip-header", type=header, action="append", default=[], metavar="NAME=VALUE",
-                      help="custom VoIP header, repeatable")
+    call.add_argument(
+        "--sip-header",
+        type=header,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="custom SIP header (X-MS-Custom-...), repeatable",
+    )
+    call.add_argument(
+        "--voip-header",
+        type=header,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="custom VoIP header, repeatable",
+    )
 
     press = command("press", lambda c, a: c.press(a.call_id, a.who, a.tones), "a person presses keys")
     press.add_argument("call_id", help="serverCallId or callConnectionId")
@@ -114,8 +135,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
 
 def build_cli() -> argparse.ArgumentParser:
     parser = build_parser()
-    parser.description = (f"{parser.description} Without a command it serves; with one it talks to a running "
-                          "emulator.")
+    parser.description = f"{parser.description} Without a command it serves; with one it talks to a running emulator."
     add_commands(parser)
     return parser
 
@@ -149,8 +169,15 @@ def serve(argv: list[str]) -> int:
     print(f"ACS emulator on {config.base_url}", flush=True)
     print(f"connection string: {config.connection_string}", flush=True)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        web.run_app(create_app(config), host=config.host, port=config.port, ssl_context=ssl_context,
-                    print=None, access_log=None, shutdown_timeout=1.0)
+        web.run_app(
+            create_app(config),
+            host=config.host,
+            port=config.port,
+            ssl_context=ssl_context,
+            print=None,
+            access_log=None,
+            shutdown_timeout=1.0,
+        )
     return 0
 
 

@@ -80,35 +80,73 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local Azure Communication Services Call Automation emulator (api-version 2026-03-12).",
         epilog="Every flag has an environment variable equivalent, shown in brackets; flags win.",
     )
-    parser.add_argument("--host", default=_env("ACS_EMULATOR_HOST", "127.0.0.1"),
-                        help="interface to bind [ACS_EMULATOR_HOST] (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(_env("ACS_EMULATOR_PORT", str(DEFAULT_PORT))),
-                        help=f"port; 0 picks a free one [ACS_EMULATOR_PORT] (default {DEFAULT_PORT})")
-    parser.add_argument("--access-key", default=_env("ACS_EMULATOR_ACCESS_KEY", DEFAULT_ACCESS_KEY),
-                        help="base64 HMAC key the SDK signs with [ACS_EMULATOR_ACCESS_KEY] (default: a fixed dev key)")
-    parser.add_argument("--eventgrid-subscription", action="append", dest="eventgrid_subscriptions",
-                        default=[s for s in (_env("ACS_EMULATOR_EVENTGRID_SUBSCRIPTIONS") or "").split() if s],
-                        help="Event Grid subscriber: URL, or Type1,Type2=URL to filter event types; repeatable "
-                             "[ACS_EMULATOR_EVENTGRID_SUBSCRIPTIONS, space-separated]")
-    parser.add_argument("--jwt-audience", default=_env("ACS_EMULATOR_JWT_AUDIENCE", DEFAULT_RESOURCE_ID),
-                        help="aud claim of callback JWTs: the ACS resource immutable id [ACS_EMULATOR_JWT_AUDIENCE]")
-    parser.add_argument("--jwt-issuer", default=_env("ACS_EMULATOR_JWT_ISSUER",
-                                                     "https://acscallautomation.communication.azure.com"),
-                        help="iss claim of callback JWTs [ACS_EMULATOR_JWT_ISSUER] (default: the real ACS issuer)")
-    parser.add_argument("--time-scale", type=float, default=float(_env("ACS_EMULATOR_TIME_SCALE", "1.0")),
-                        help="multiply emulated durations (timeouts, audio) by this; 0.01 makes 5 s take 50 ms "
-                             "[ACS_EMULATOR_TIME_SCALE] (default 1.0)")
-    parser.add_argument("--ring-timeout", type=float, default=float(_env("ACS_EMULATOR_RING_TIMEOUT", "30")),
-                        help="seconds an unanswered incoming call rings [ACS_EMULATOR_RING_TIMEOUT] (default 30)")
-    parser.add_argument("--tls", action="store_true", default=_env("ACS_EMULATOR_TLS", "") in ("1", "true", "yes"),
-                        help="serve HTTPS with a generated local certificate, for clients built from a connection "
-                             "string (the SDK forces https there) [ACS_EMULATOR_TLS=1]")
-    parser.add_argument("--cert-dir", type=Path, default=Path(_env("ACS_EMULATOR_CERT_DIR", ".local/emulator-tls")),
-                        help="where the TLS certificate is kept [ACS_EMULATOR_CERT_DIR]")
-    parser.add_argument("--recording-storage-key", default=_env("ACS_EMULATOR_RECORDING_STORAGE_KEY"),
-                        help="storage account key for writing recordings to a bring-your-own-storage container; "
-                             "not needed for Azurite's devstoreaccount1 or container URLs with a SAS "
-                             "[ACS_EMULATOR_RECORDING_STORAGE_KEY]")
+    parser.add_argument(
+        "--host",
+        default=_env("ACS_EMULATOR_HOST", "127.0.0.1"),
+        help="interface to bind [ACS_EMULATOR_HOST] (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(_env("ACS_EMULATOR_PORT", str(DEFAULT_PORT))),
+        help=f"port; 0 picks a free one [ACS_EMULATOR_PORT] (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--access-key",
+        default=_env("ACS_EMULATOR_ACCESS_KEY", DEFAULT_ACCESS_KEY),
+        help="base64 HMAC key the SDK signs with [ACS_EMULATOR_ACCESS_KEY] (default: a fixed dev key)",
+    )
+    parser.add_argument(
+        "--eventgrid-subscription",
+        action="append",
+        dest="eventgrid_subscriptions",
+        default=[s for s in (_env("ACS_EMULATOR_EVENTGRID_SUBSCRIPTIONS") or "").split() if s],
+        help="Event Grid subscriber: URL, or Type1,Type2=URL to filter event types; repeatable "
+        "[ACS_EMULATOR_EVENTGRID_SUBSCRIPTIONS, space-separated]",
+    )
+    parser.add_argument(
+        "--jwt-audience",
+        default=_env("ACS_EMULATOR_JWT_AUDIENCE", DEFAULT_RESOURCE_ID),
+        help="aud claim of callback JWTs: the ACS resource immutable id [ACS_EMULATOR_JWT_AUDIENCE]",
+    )
+    parser.add_argument(
+        "--jwt-issuer",
+        default=_env("ACS_EMULATOR_JWT_ISSUER", "https://acscallautomation.communication.azure.com"),
+        help="iss claim of callback JWTs [ACS_EMULATOR_JWT_ISSUER] (default: the real ACS issuer)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=float(_env("ACS_EMULATOR_TIME_SCALE", "1.0")),
+        help="multiply emulated durations (timeouts, audio) by this; 0.01 makes 5 s take 50 ms "
+        "[ACS_EMULATOR_TIME_SCALE] (default 1.0)",
+    )
+    parser.add_argument(
+        "--ring-timeout",
+        type=float,
+        default=float(_env("ACS_EMULATOR_RING_TIMEOUT", "30")),
+        help="seconds an unanswered incoming call rings [ACS_EMULATOR_RING_TIMEOUT] (default 30)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        default=_env("ACS_EMULATOR_TLS", "") in ("1", "true", "yes"),
+        help="serve HTTPS with a generated local certificate, for clients built from a connection "
+        "string (the SDK forces https there) [ACS_EMULATOR_TLS=1]",
+    )
+    parser.add_argument(
+        "--cert-dir",
+        type=Path,
+        default=Path(_env("ACS_EMULATOR_CERT_DIR", ".local/emulator-tls")),
+        help="where the TLS certificate is kept [ACS_EMULATOR_CERT_DIR]",
+    )
+    parser.add_argument(
+        "--recording-storage-key",
+        default=_env("ACS_EMULATOR_RECORDING_STORAGE_KEY"),
+        help="storage account key for writing recordings to a bring-your-own-storage container; "
+        "not needed for Azurite's devstoreaccount1 or container URLs with a SAS "
+        "[ACS_EMULATOR_RECORDING_STORAGE_KEY]",
+    )
     return parser
 
 

@@ -65,7 +65,6 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
 def backend_of(request: web.Request) -> Backend:
     from .app import BACKEND  # app.py imports this module to mount its routes
 
-
     return request.app[BACKEND]
 
 
@@ -116,8 +115,9 @@ async def reset(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     backend = backend_of(request)
     active = sum(1 for call in backend.calls.values() if not call.ended)
-    return web.json_response({"status": "ok", "apiVersion": API_VERSION, "activeCalls": active,
-                              "timeScale": backend.config.time_scale})
+    return web.json_response(
+        {"status": "ok", "apiVersion": API_VERSION, "activeCalls": active, "timeScale": backend.config.time_scale}
+    )
 
 
 # --- simulated people -----------------------------------------------------------------------------------------
@@ -126,8 +126,12 @@ async def health(request: web.Request) -> web.Response:
 @route("GET", "/emulator/people")
 async def list_people(request: web.Request) -> web.Response:
     known = people.behaviours(backend_of(request))
-    return web.json_response({"default": people.Behaviour().to_dict(),
-                              "people": [{"rawId": raw_id, **b.to_dict()} for raw_id, b in known.items()]})
+    return web.json_response(
+        {
+            "default": people.Behaviour().to_dict(),
+            "people": [{"rawId": raw_id, **b.to_dict()} for raw_id, b in known.items()],
+        }
+    )
 
 
 @route("PUT", "/emulator/people/{identity}")
@@ -155,12 +159,22 @@ async def place_call(request: web.Request) -> web.Response:
     body = await json_body(request)
     caller = identity(field(body, "from", str, required=True), "from")
     callee = identity(field(body, "to", str, required=True), "to")
-    offered = incoming.place_call(backend_of(request), caller, callee,
-                                  display_name=field(body, "displayName", str, ""),
-                                  custom_context=custom_context(field(body, "customContext", dict, {})))
+    offered = incoming.place_call(
+        backend_of(request),
+        caller,
+        callee,
+        display_name=field(body, "displayName", str, ""),
+        custom_context=custom_context(field(body, "customContext", dict, {})),
+    )
     call = offered.call
-    return web.json_response({"serverCallId": call.server_call_id, "correlationId": call.correlation_id,
-                              "incomingCallContext": offered.incoming_call_context}, status=201)
+    return web.json_response(
+        {
+            "serverCallId": call.server_call_id,
+            "correlationId": call.correlation_id,
+            "incomingCallContext": offered.incoming_call_context,
+        },
+        status=201,
+    )
 
 
 def custom_context(value: dict) -> dict[str, dict[str, str]]:
@@ -231,7 +245,7 @@ def connected_person(call: ServerCall, who: str) -> Participant:
 
 
 def parse_tones(value: object) -> list[str]:
-    """"12#" (keypad characters) or ["one", "two", "pound"] (ACS Tone names) -> Tone names."""
+    """ "12#" (keypad characters) or ["one", "two", "pound"] (ACS Tone names) -> Tone names."""
     if isinstance(value, str):
         keys = [key for key in value.lower() if not key.isspace()]
         bad = [key for key in keys if key not in TONE_OF_KEY]
@@ -373,5 +387,12 @@ async def deliveries(request: web.Request) -> web.Response:
 
 
 def delivery_view(delivery: Delivery) -> dict[str, Any]:
-    return {"kind": delivery.kind, "url": delivery.url, "ok": delivery.ok, "status": delivery.status,
-            "error": delivery.error, "attempts": delivery.attempts, "events": delivery.events}
+    return {
+        "kind": delivery.kind,
+        "url": delivery.url,
+        "ok": delivery.ok,
+        "status": delivery.status,
+        "error": delivery.error,
+        "attempts": delivery.attempts,
+        "events": delivery.events,
+    }

@@ -76,8 +76,9 @@ class EmulatorControl:
     def people(self) -> dict:
         return self._request("GET", "/people")
 
-    def place_call(self, from_: str, to: str, custom_context: dict | None = None,
-                   display_name: str | None = None) -> PlacedCall:
+    def place_call(
+        self, from_: str, to: str, custom_context: dict | None = None, display_name: str | None = None
+    ) -> PlacedCall:
         """A person calls the app; the app gets IncomingCall through its Event Grid subscription."""
         body: dict[str, Any] = {"from": from_, "to": to}
         if custom_context:
@@ -110,8 +111,9 @@ class EmulatorControl:
     def timeline(self, call_id: str) -> list[dict]:
         return self._request("GET", f"/calls/{_path_part(call_id)}/timeline")
 
-    def wait_for_call(self, call_id: str, predicate: Callable[[dict], bool] | str, timeout: float = 10.0,
-                      interval: float = 0.02) -> dict:
+    def wait_for_call(
+        self, call_id: str, predicate: Callable[[dict], bool] | str, timeout: float = 10.0, interval: float = 0.02
+    ) -> dict:
         """Poll the call view until `predicate(view)` holds (a string means `view["state"] == it`); TimeoutError."""
         check = predicate if callable(predicate) else (lambda view: view["state"] == predicate)
         deadline = time.monotonic() + timeout
@@ -120,8 +122,9 @@ class EmulatorControl:
             if check(view):
                 return view
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"call {call_id} did not reach the expected state within {timeout}s; "
-                                   f"it is {view['state']}")
+                raise TimeoutError(
+                    f"call {call_id} did not reach the expected state within {timeout}s; it is {view['state']}"
+                )
             time.sleep(interval)
 
     def add_subscription(self, url: str, event_types: list[str] | None = None) -> dict:

@@ -53,18 +53,31 @@ def offers(backend: Backend) -> dict[str, Offer]:
     return backend.store("offers")
 
 
-def place_call(backend: Backend, caller: Identifier, callee: Identifier, *, display_name: str = "",
-               custom_context: dict | None = None) -> Offer:
+def place_call(
+    backend: Backend,
+    caller: Identifier,
+    callee: Identifier,
+    *,
+    display_name: str = "",
+    custom_context: dict | None = None,
+) -> Offer:
     """A simulated person calls `callee` (the app's number or user): they are on the line, the app is offered it."""
     call = backend.new_call()
-    call.participants[caller.raw_id] = Participant(caller, display_name=display_name,
-                                                   custom_context=dict(custom_context or {}))
+    call.participants[caller.raw_id] = Participant(
+        caller, display_name=display_name, custom_context=dict(custom_context or {})
+    )
     call.timeline.add("person", f"{caller.raw_id} calls {callee.raw_id}", customContext=custom_context or {})
     return offer(call, caller, callee, display_name=display_name, custom_context=custom_context)
 
 
-def offer(call: ServerCall, caller: Identifier, callee: Identifier, *, display_name: str = "",
-          custom_context: dict | None = None) -> Offer:
+def offer(
+    call: ServerCall,
+    caller: Identifier,
+    callee: Identifier,
+    *,
+    display_name: str = "",
+    custom_context: dict | None = None,
+) -> Offer:
     """Publish IncomingCall for `callee`; the call stops ringing after the ring timeout unless someone takes it."""
     offered = Offer(call, caller, callee, display_name, dict(custom_context or {}))
     offers(call.backend)[offered.offer_id] = offered
@@ -97,8 +110,12 @@ def ringing_offer(backend: Backend, incoming_call_context: str) -> Offer:
     if offered is None:
         raise AcsError(404, 8522, "The incoming call was not found; the emulator may have been reset since.")
     if offered.state == "expired":
-        raise AcsError(400, NOT_ANSWERED_IN_TIME, "The incoming call was not answered within the ring timeout "
-                       f"({backend.config.ring_timeout_seconds:g} s) and is no longer ringing.")
+        raise AcsError(
+            400,
+            NOT_ANSWERED_IN_TIME,
+            "The incoming call was not answered within the ring timeout "
+            f"({backend.config.ring_timeout_seconds:g} s) and is no longer ringing.",
+        )
     if offered.state != "ringing" or offered.call.ended:
         state = offered.state if offered.state != "ringing" else "ended by the caller"
         raise AcsError(400, INVALID_STATE, f"The incoming call was already {state}.")

@@ -100,8 +100,11 @@ class ServerCall:
         models = [p.to_model() for p in self.present()]
         for connection in self.live_connections():
             if connection.state == "connected":
-                connection.emit("ParticipantsUpdated", data={"participants": models, "sequenceNumber": sequence},
-                                include_operation_context=False)
+                connection.emit(
+                    "ParticipantsUpdated",
+                    data={"participants": models, "sequenceNumber": sequence},
+                    include_operation_context=False,
+                )
 
 
 @dataclass
@@ -182,8 +185,14 @@ class CallConnection:
             source=source,
         )
         url = callback_uri or self.callback_uri
-        self.call.timeline.add("callback", event["type"].rsplit(".", 1)[-1], url=url, data=event["data"],
-                               callConnectionId=self.call_connection_id, operationContext=operation_context)
+        self.call.timeline.add(
+            "callback",
+            event["type"].rsplit(".", 1)[-1],
+            url=url,
+            data=event["data"],
+            callConnectionId=self.call_connection_id,
+            operationContext=operation_context,
+        )
         if event_type.endswith("CallDisconnected"):
             self._closed_for_events = True
         if self._outbox is None:
@@ -226,8 +235,14 @@ class CallConnection:
 class Backend:
     """All emulator state; one per server process. `reset()` returns it to empty."""
 
-    def __init__(self, config: EmulatorConfig, tokens: TokenIssuer, callbacks: CallbackSender,
-                 eventgrid: EventGridPublisher, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        tokens: TokenIssuer,
+        callbacks: CallbackSender,
+        eventgrid: EventGridPublisher,
+        clock: Clock,
+    ) -> None:
         self.config = config
         self.tokens = tokens
         self.callbacks = callbacks
@@ -292,8 +307,9 @@ class Backend:
             raise call_not_found(call_connection_id)
         return connection
 
-    def find_call(self, *, server_call_id: str | None = None, group_call_id: str | None = None,
-                  room_id: str | None = None) -> ServerCall | None:
+    def find_call(
+        self, *, server_call_id: str | None = None, group_call_id: str | None = None, room_id: str | None = None
+    ) -> ServerCall | None:
         for call in self.calls.values():
             if call.ended:
                 continue

@@ -65,8 +65,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def respond(status: int, body: Any = None, *, call_correlation_id: str | None = None,
-            empty_json: bool = False) -> web.Response:
+def respond(
+    status: int, body: Any = None, *, call_correlation_id: str | None = None, empty_json: bool = False
+) -> web.Response:
     """A response with the headers real ACS sends; `empty_json` answers `{}` where the service does (sendDtmfTones)."""
     headers = {"api-supported-versions": ", ".join(SUPPORTED_API_VERSIONS)}
     if call_correlation_id:

@@ -85,15 +85,24 @@ async def add_participant(request: ApiRequest) -> web.Response:
         raise invalid_field("participantToAdd", f"{target.raw_id} is already in the call or being invited")
 
     def answered(participant: Participant) -> None:
-        connection.emit("AddParticipantSucceeded", operation_context=operation_context, callback_uri=callback_uri,
-                        data={"participant": target.to_model()})
+        connection.emit(
+            "AddParticipantSucceeded",
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            data={"participant": target.to_model()},
+        )
         people.join(call, participant)
         if len(call.present()) > 2:
             call.is_group = True
 
     def refused(result: people.Result) -> None:
-        connection.emit("AddParticipantFailed", operation_context=operation_context, callback_uri=callback_uri,
-                        data={"participant": target.to_model()}, result=result)
+        connection.emit(
+            "AddParticipantFailed",
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            data={"participant": target.to_model()},
+            result=result,
+        )
 
     ringing = people.ring(
         call, target, on_answer=answered, on_refuse=refused,
@@ -128,11 +137,20 @@ async def cancel_add_participant(request: ApiRequest) -> web.Response:
     callback_uri = operation_callback(body)
     operation_context = optional(body, "operationContext", str)
     if invitation.ringing.cancel():
-        connection.emit("CancelAddParticipantSucceeded", operation_context=operation_context,
-                        callback_uri=callback_uri, data={"invitationId": invitation_id})
+        connection.emit(
+            "CancelAddParticipantSucceeded",
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            data={"invitationId": invitation_id},
+        )
     else:
-        connection.emit("CancelAddParticipantFailed", operation_context=operation_context, callback_uri=callback_uri,
-                        data={"invitationId": invitation_id}, result=ALREADY_DONE)
+        connection.emit(
+            "CancelAddParticipantFailed",
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            data={"invitationId": invitation_id},
+            result=ALREADY_DONE,
+        )
     response = context_body(body, invitationId=invitation_id)
     return respond(202, response, call_correlation_id=connection.call.correlation_id)
 
@@ -146,8 +164,12 @@ async def remove_participant(request: ApiRequest) -> web.Response:
     participant = present_participant(call, target, "participantToRemove")
     if participant.is_app:
         raise invalid_field("participantToRemove", "is an app leg; hang up that call connection instead")
-    connection.emit("RemoveParticipantSucceeded", operation_context=optional(body, "operationContext", str),
-                    callback_uri=operation_callback(body), data={"participant": target.to_model()})
+    connection.emit(
+        "RemoveParticipantSucceeded",
+        operation_context=optional(body, "operationContext", str),
+        callback_uri=operation_callback(body),
+        data={"participant": target.to_model()},
+    )
     people.leave(call, participant)
     return respond(202, context_body(body), call_correlation_id=call.correlation_id)
 
@@ -177,8 +199,9 @@ async def move_participants(request: ApiRequest) -> web.Response:
     connection = connected_leg(request)
     call = connection.call
     body = request.body
-    targets = [parse_identifier(t, f"targetParticipants[{i}]")
-               for i, t in enumerate(require(body, "targetParticipants", list))]
+    targets = [
+        parse_identifier(t, f"targetParticipants[{i}]") for i, t in enumerate(require(body, "targetParticipants", list))
+    ]
     from_call = require(body, "fromCall", str)
     source = request.backend.connection(from_call).call
     if source is call:
@@ -188,9 +211,13 @@ async def move_participants(request: ApiRequest) -> web.Response:
     for target in targets:
         moved = _move(source, call, target)
         event = "MoveParticipantSucceeded" if moved else "MoveParticipantFailed"
-        connection.emit(event, operation_context=operation_context, callback_uri=callback_uri,
-                        data={"participant": target.to_model(), "fromCall": from_call},
-                        result=(200, 0, "") if moved else NOT_IN_FROM_CALL)
+        connection.emit(
+            event,
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            data={"participant": target.to_model(), "fromCall": from_call},
+            result=(200, 0, "") if moved else NOT_IN_FROM_CALL,
+        )
         if moved:
             people.join(call, moved)
     if len(call.present()) > 2:
@@ -213,14 +240,21 @@ def _move(source: ServerCall, destination: ServerCall, target: Identifier) -> Pa
 OPERATIONS = [
     Operation("CallConnection_GetParticipants", "GET", CALL + r"/participants", list_participants),
     Operation("CallConnection_AddParticipant", "POST", CALL + r"/participants:add", add_participant, repeatable=True),
-    Operation("CallConnection_RemoveParticipant", "POST", CALL + r"/participants:remove", remove_participant,
-              repeatable=True),
+    Operation(
+        "CallConnection_RemoveParticipant", "POST", CALL + r"/participants:remove", remove_participant, repeatable=True
+    ),
     Operation("CallConnection_Mute", "POST", CALL + r"/participants:mute", mute, repeatable=True),
-    Operation("CallConnection_CancelAddParticipant", "POST", CALL + r"/participants:cancelAddParticipant",
-              cancel_add_participant, repeatable=True),
-    Operation("CallConnection_MoveParticipants", "POST", CALL + r"/participants:moveHere", move_participants,
-              repeatable=True),
-    Operation("CallConnection_GetParticipant", "GET", CALL + r"/participants/(?P<participant_raw_id>[^/]+)",
-              get_participant),
+    Operation(
+        "CallConnection_CancelAddParticipant",
+        "POST",
+        CALL + r"/participants:cancelAddParticipant",
+        cancel_add_participant,
+        repeatable=True,
+    ),
+    Operation(
+        "CallConnection_MoveParticipants", "POST", CALL + r"/participants:moveHere", move_participants, repeatable=True
+    ),
+    Operation(
+        "CallConnection_GetParticipant", "GET", CALL + r"/participants/(?P<participant_raw_id>[^/]+)", get_participant
+    ),
 ]
-

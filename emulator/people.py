@@ -64,8 +64,15 @@ class Ringing:
         return True
 
 
-def ring(call: ServerCall, target: Identifier, *, timeout_seconds: float, on_answer: Callable[[Participant], None],
-         on_refuse: Callable[[Result], None], custom_context: dict | None = None) -> Ringing:
+def ring(
+    call: ServerCall,
+    target: Identifier,
+    *,
+    timeout_seconds: float,
+    on_answer: Callable[[Participant], None],
+    on_refuse: Callable[[Result], None],
+    custom_context: dict | None = None,
+) -> Ringing:
     """Ring `target` as their behaviour says; exactly one of the callbacks runs unless the ringing is canceled first.
 
     The answered participant is handed over still `ringing`: the caller decides which events precede their joining.
@@ -74,8 +81,9 @@ def ring(call: ServerCall, target: Identifier, *, timeout_seconds: float, on_ans
     participant = Participant(target, state="ringing", custom_context=dict(custom_context or {}))
     call.participants[target.raw_id] = participant
     ringing = Ringing(call, participant)
-    call.timeline.add("person", f"{target.raw_id} ringing", behaviour=behaviour.to_dict(),
-                      timeoutSeconds=timeout_seconds)
+    call.timeline.add(
+        "person", f"{target.raw_id} ringing", behaviour=behaviour.to_dict(), timeoutSeconds=timeout_seconds
+    )
     after = behaviour.answer_after_ms / 1000
 
     def answer() -> None:
@@ -115,8 +123,13 @@ def dial(call: ServerCall, targets: list[Identifier], connection: CallConnection
             end_call(call)
 
     for target in targets:
-        ring(call, target, timeout_seconds=call.backend.config.ring_timeout_seconds, on_answer=answered,
-             on_refuse=lambda result, target=target: refused(target, result))
+        ring(
+            call,
+            target,
+            timeout_seconds=call.backend.config.ring_timeout_seconds,
+            on_answer=answered,
+            on_refuse=lambda result, target=target: refused(target, result),
+        )
 
 
 def join(call: ServerCall, participant: Participant) -> None:

@@ -1,10 +1,10 @@
 """Scripted callers: a person on a call, driven step by step from pytest or a script through the control API.
 
-    caller = ScriptedCaller(control, "+14255550123").dial("+18005550100")
-    caller.wait_for_prompt("press 1")
-    caller.press("1")            # waits until a recognize is listening to this caller, then presses
-    caller.wait_for_prompt("out for delivery")
-    caller.hang_up()
+caller = ScriptedCaller(control, "+14255550123").dial("+18005550100")
+caller.wait_for_prompt("press 1")
+caller.press("1")            # waits until a recognize is listening to this caller, then presses
+caller.wait_for_prompt("out for delivery")
+caller.hang_up()
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ class ScriptedCaller:
         prompts = [entry for entry in self.timeline if self._is_prompt_for_me(entry)]
         return [text for entry in prompts for text in prompt_texts(entry["detail"]["body"])]
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], description: str,
-                 timeout: float | None = None) -> dict[str, Any]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], description: str, timeout: float | None = None
+    ) -> dict[str, Any]:
         """Poll the call's timeline, past the cursor, until an entry matches; move the cursor past it."""
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
@@ -77,9 +78,10 @@ class ScriptedCaller:
                     self._cursor = index + 1
                     return entries[index]
             if time.monotonic() >= deadline:
-                recent = [f"{e['kind']}:{e['summary']}" for e in entries[self._cursor:]][-12:]
-                raise TimeoutError(f"{self.number}: no {description} within {timeout or self.timeout}s; "
-                                   f"since the last step: {recent}")
+                recent = [f"{e['kind']}:{e['summary']}" for e in entries[self._cursor :]][-12:]
+                raise TimeoutError(
+                    f"{self.number}: no {description} within {timeout or self.timeout}s; since the last step: {recent}"
+                )
             time.sleep(0.02)
 
     def wait_for_prompt(self, containing: str, timeout: float | None = None) -> str:
@@ -97,8 +99,11 @@ class ScriptedCaller:
     def wait_until_listening(self, timeout: float | None = None) -> None:
         """Wait until a recognize operation listens to this caller (its prompt has finished or was interrupted)."""
         prefix = f"recognize listening to {self.raw_id}"
-        self.wait_for(lambda e: e["kind"] == "emulator" and e["summary"].startswith(prefix),
-                      "recognize listening to the caller", timeout)
+        self.wait_for(
+            lambda e: e["kind"] == "emulator" and e["summary"].startswith(prefix),
+            "recognize listening to the caller",
+            timeout,
+        )
 
     def wait_for_event(self, event_type: str, timeout: float | None = None) -> dict[str, Any]:
         """Wait until the emulator sends the app a callback of this type (e.g. CallDisconnected)."""

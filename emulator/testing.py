@@ -74,8 +74,13 @@ class CallbackRecorder:
             self.tokens.clear()
             self.posts.clear()
 
-    def matching(self, event_type: str | None = None, *, call_connection_id: str | None = None,
-                 predicate: Callable[[dict], bool] | None = None) -> list[dict[str, Any]]:
+    def matching(
+        self,
+        event_type: str | None = None,
+        *,
+        call_connection_id: str | None = None,
+        predicate: Callable[[dict], bool] | None = None,
+    ) -> list[dict[str, Any]]:
         with self._condition:
             return [e for e in self.events if _matches(e, event_type, call_connection_id, predicate)]
 
@@ -83,8 +88,15 @@ class CallbackRecorder:
         """Short event names in arrival order, e.g. ['CallConnected', 'ParticipantsUpdated']."""
         return [_short_type(e) for e in self.matching(call_connection_id=call_connection_id)]
 
-    def wait_for(self, event_type: str, *, call_connection_id: str | None = None,
-                 predicate: Callable[[dict], bool] | None = None, timeout: float = 10.0, count: int = 1) -> dict:
+    def wait_for(
+        self,
+        event_type: str,
+        *,
+        call_connection_id: str | None = None,
+        predicate: Callable[[dict], bool] | None = None,
+        timeout: float = 10.0,
+        count: int = 1,
+    ) -> dict:
         """Block until `count` matching events arrived; return the last of them. Raises TimeoutError with what came."""
         deadline = time.monotonic() + timeout
         with self._condition:
@@ -113,8 +125,9 @@ class CallbackRecorder:
         self.stop()
 
 
-def _matches(event: dict, event_type: str | None, call_connection_id: str | None,
-             predicate: Callable[[dict], bool] | None) -> bool:
+def _matches(
+    event: dict, event_type: str | None, call_connection_id: str | None, predicate: Callable[[dict], bool] | None
+) -> bool:
     if event_type and _short_type(event) != event_type.rsplit(".", 1)[-1]:
         return False
     if call_connection_id and event["data"].get("callConnectionId") != call_connection_id:

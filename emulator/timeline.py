@@ -18,8 +18,13 @@ class TimelineEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "elapsedMs": round(self.elapsed_ms, 1), "kind": self.kind, "summary": self.summary,
-                "detail": self.detail}
+        return {
+            "at": self.at,
+            "elapsedMs": round(self.elapsed_ms, 1),
+            "kind": self.kind,
+            "summary": self.summary,
+            "detail": self.detail,
+        }
 
 
 class Timeline:

@@ -39,8 +39,9 @@ def _json_name(python_names: str) -> str:
             .replace("bool", "boolean").replace("int", "integer").replace("float", "number"))  # fmt: skip
 
 
-def optional_int(body: dict, path: str, default: int | None, minimum: int | None = None,
-                 maximum: int | None = None) -> int | None:
+def optional_int(
+    body: dict, path: str, default: int | None, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
     value = optional(body, path, int, default)
     if value is None:
         return None

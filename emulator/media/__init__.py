@@ -10,13 +10,22 @@ from .recognize import recognize
 
 OPERATIONS = [
     Operation("CallMedia_Play", "POST", CALL + r":play", play),
-    Operation("CallMedia_CancelAllMediaOperations", "POST", CALL + r":cancelAllMediaOperations",
-              cancel_all_media_operations),
+    Operation(
+        "CallMedia_CancelAllMediaOperations", "POST", CALL + r":cancelAllMediaOperations", cancel_all_media_operations
+    ),
     Operation("CallMedia_Recognize", "POST", CALL + r":recognize", recognize),
-    Operation("CallMedia_StartContinuousDtmfRecognition", "POST", CALL + r":startContinuousDtmfRecognition",
-              start_continuous_dtmf_recognition),
-    Operation("CallMedia_StopContinuousDtmfRecognition", "POST", CALL + r":stopContinuousDtmfRecognition",
-              stop_continuous_dtmf_recognition),
+    Operation(
+        "CallMedia_StartContinuousDtmfRecognition",
+        "POST",
+        CALL + r":startContinuousDtmfRecognition",
+        start_continuous_dtmf_recognition,
+    ),
+    Operation(
+        "CallMedia_StopContinuousDtmfRecognition",
+        "POST",
+        CALL + r":stopContinuousDtmfRecognition",
+        stop_continuous_dtmf_recognition,
+    ),
     Operation("CallMedia_SendDtmfTones", "POST", CALL + r":sendDtmfTones", send_dtmf_tones, repeatable=True),
     Operation("CallMedia_Hold", "POST", CALL + r":hold", hold),
     Operation("CallMedia_Unhold", "POST", CALL + r":unhold", unhold),

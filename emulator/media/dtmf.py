@@ -16,8 +16,26 @@ from .engine import MediaOperation, MediaState, Subscription, heard_tones, media
 from .shared import accepted, connected_leg, operation_callback_uri, operation_context, participant_in_call
 
 # The Tone enum of contract §1.4.
-TONES = frozenset({"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "a", "b", "c", "d",
-                   "pound", "asterisk"})
+TONES = frozenset(
+    {
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "a",
+        "b",
+        "c",
+        "d",
+        "pound",
+        "asterisk",
+    }
+)
 MAX_TONES_SENT = 18  # DOCS control-mid-call-media-actions: "a maximum of 18 tones at a time"
 SECONDS_PER_SENT_TONE = 0.25  # a 100 ms tone plus the gap before the next, as telephone keypads send them
 COMPLETED = (200, 0, "Action completed successfully.")
@@ -36,8 +54,9 @@ async def start_continuous_dtmf_recognition(request: ApiRequest) -> web.Response
     participant = participant_in_call(connection.call, body.get("targetParticipant"), "targetParticipant")
     state = media_state(connection)
     state.admit(Kind.CONTINUOUS_DTMF)
-    state.continuous[participant.identifier.raw_id] = Subscription(operation_context(body),
-                                                                   operation_callback_uri(body))
+    state.continuous[participant.identifier.raw_id] = Subscription(
+        operation_context(body), operation_callback_uri(body)
+    )
     return accepted(connection, 200)
 
 
@@ -47,8 +66,12 @@ async def stop_continuous_dtmf_recognition(request: ApiRequest) -> web.Response:
     participant = participant_in_call(connection.call, body.get("targetParticipant"), "targetParticipant")
     if media_state(connection).continuous.pop(participant.identifier.raw_id, None) is not None:
         # The one real capture of this event (2023-10-03-preview) has no resultInformation.
-        connection.emit("ContinuousDtmfRecognitionStopped", operation_context=operation_context(body),
-                        callback_uri=operation_callback_uri(body), result=None)
+        connection.emit(
+            "ContinuousDtmfRecognitionStopped",
+            operation_context=operation_context(body),
+            callback_uri=operation_callback_uri(body),
+            result=None,
+        )
     return accepted(connection, 200)
 
 

@@ -42,8 +42,13 @@ class MediaOperation:
 
     def emit(self, event_type: str, result: tuple[int, int, str] | None, **data: Any) -> None:
         """Send one of this operation's events to its operationCallbackUri (else the call's) with its context."""
-        self.connection.emit(event_type, data=data, operation_context=self.operation_context,
-                             callback_uri=self.callback_uri, result=result)
+        self.connection.emit(
+            event_type,
+            data=data,
+            operation_context=self.operation_context,
+            callback_uri=self.callback_uri,
+            result=result,
+        )
 
 
 @dataclass
@@ -56,8 +61,12 @@ class Subscription:
 
 def precondition_failed(new: Kind, existing: Kind) -> AcsError:
     # Contract §7.2 leaves 412/8583 vs 400/8500 open; 8583 is the code the docs tie to this table.
-    return AcsError(412, 8583, f"Precondition failed: {new} cannot run or queue while {existing} is running or queued "
-                               "on this call (see the media action compatibility table).")
+    return AcsError(
+        412,
+        8583,
+        f"Precondition failed: {new} cannot run or queue while {existing} is running or queued "
+        "on this call (see the media action compatibility table).",
+    )
 
 
 class MediaState:

@@ -32,8 +32,10 @@ async def hold(request: ApiRequest) -> web.Response:
     if music is None:
         state.stop_hold_music(participant.identifier.raw_id)
     else:
-        state.play_hold_music(participant.identifier.raw_id, play_hold_music(
-            connection, music, operation_context(body), operation_callback_uri(body)))
+        state.play_hold_music(
+            participant.identifier.raw_id,
+            play_hold_music(connection, music, operation_context(body), operation_callback_uri(body)),
+        )
     return accepted(connection, 200)
 
 
@@ -52,8 +54,9 @@ def _set_on_hold(connection: CallConnection, participant: Participant, on_hold: 
         connection.call.broadcast_participants()
 
 
-async def play_hold_music(connection: CallConnection, music: PlaySource, context: str | None,
-                          callback_uri: str | None) -> None:
+async def play_hold_music(
+    connection: CallConnection, music: PlaySource, context: str | None, callback_uri: str | None
+) -> None:
     """Loop the music until unhold; a source that cannot be played is a HoldFailed (the participant stays held)."""
     try:
         await total_duration([music], connection.backend.callbacks.session)

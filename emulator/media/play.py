@@ -31,8 +31,10 @@ async def play(request: ApiRequest) -> web.Response:
     connection = connected_leg(request)
     body = request.body
     sources = parse_play_sources(require(body, "playSources", list), "playSources")
-    audience = [participant_in_call(connection.call, value, f"playTo[{index}]")
-                for index, value in enumerate(optional(body, "playTo", list, []))]
+    audience = [
+        participant_in_call(connection.call, value, f"playTo[{index}]")
+        for index, value in enumerate(optional(body, "playTo", list, []))
+    ]
     loop = optional(optional(body, "playOptions", dict, {}), "playOptions.loop", bool, False)
     require_speech_service(connection, any(source.needs_speech_service for source in sources))
     kind = Kind.PLAY_TO if audience else Kind.PLAY_TO_ALL

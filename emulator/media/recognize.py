@@ -88,8 +88,9 @@ def parse_recognize(call: ServerCall, body: dict) -> RecognizeSpec:
     target = participant_in_call(call, options.get("targetParticipant"), "recognizeOptions.targetParticipant")
     dtmf = optional(options, "recognizeOptions.dtmfOptions", dict, {})
     speech = optional(options, "recognizeOptions.speechOptions", dict, {})
-    end_silence_ms = optional_int(speech, "recognizeOptions.speechOptions.endSilenceTimeoutInMs",
-                                  DEFAULT_END_SILENCE_MS, 0, 60_000)
+    end_silence_ms = optional_int(
+        speech, "recognizeOptions.speechOptions.endSilenceTimeoutInMs", DEFAULT_END_SILENCE_MS, 0, 60_000
+    )
     return RecognizeSpec(
         input_type=input_type,
         target=target.identifier.raw_id,
@@ -143,8 +144,11 @@ def _choice(value: Any, path: str) -> Choice:
     if not all(isinstance(phrase, str) for phrase in phrases):
         raise invalid_field(f"{path}.phrases", "must be an array of strings")
     tone = value.get("tone")
-    return Choice(require(value, f"{path}.label", str), tuple(phrases),
-                  parse_tone(tone, f"{path}.tone") if tone is not None else None)
+    return Choice(
+        require(value, f"{path}.label", str),
+        tuple(phrases),
+        parse_tone(tone, f"{path}.tone") if tone is not None else None,
+    )
 
 
 async def run_recognize(op: MediaOperation, *, spec: RecognizeSpec) -> None:
@@ -162,8 +166,12 @@ async def _listen(op: MediaOperation, spec: RecognizeSpec, prompt_seconds: float
     op.phase = "prompt"
     first = await _during_prompt(op, spec, prompt_seconds)
     op.phase = "listening"
-    op.connection.call.timeline.add("emulator", f"recognize listening to {spec.target}",
-                                    callConnectionId=op.connection.call_connection_id, inputType=spec.input_type)
+    op.connection.call.timeline.add(
+        "emulator",
+        f"recognize listening to {spec.target}",
+        callConnectionId=op.connection.call_connection_id,
+        inputType=spec.input_type,
+    )
     if first is None:
         # The initial silence timeout counts from the end of the prompt ("time to wait for first input after prompt").
         first = await _next_input(op, spec.initial_silence)
@@ -228,8 +236,11 @@ def _choice_outcome(spec: RecognizeSpec, kind: str, value: str) -> Outcome:
     by_phrase = next((c for c in spec.choices if said in {_normalized(p) for p in c.phrases}), None)
     if by_phrase is None:
         return _failed(8547)
-    return _completed(8545, recognitionType="choices",
-                      choiceResult={"label": by_phrase.label, "recognizedPhrase": value, "confidence": CONFIDENCE})
+    return _completed(
+        8545,
+        recognitionType="choices",
+        choiceResult={"label": by_phrase.label, "recognizedPhrase": value, "confidence": CONFIDENCE},
+    )
 
 
 def _speech_outcome(text: str) -> Outcome:

@@ -59,8 +59,14 @@ def _file_view(recording: Recording) -> dict[str, Any] | None:
     if file is None:
         return None
     status = "failed" if file.error else ("ready" if file.content_location else "pending")
-    return {"status": status, "documentId": file.document_id, "contentLocation": file.content_location,
-            "metadataLocation": file.metadata_location, "deleteLocation": file.delete_location, "error": file.error}
+    return {
+        "status": status,
+        "documentId": file.document_id,
+        "contentLocation": file.content_location,
+        "metadataLocation": file.metadata_location,
+        "deleteLocation": file.delete_location,
+        "error": file.error,
+    }
 
 
 def _guarded(handler):
@@ -80,9 +86,12 @@ async def list_recordings(request: web.Request) -> web.Response:
     """All recordings, optionally only those of `?serverCallId=` or `?callConnectionId=`."""
     server_call_id = request.query.get("serverCallId")
     connection_id = request.query.get("callConnectionId")
-    found = [view(r) for r in recordings(_backend(request)).values()
-             if (not server_call_id or r.call.server_call_id == server_call_id)
-             and (not connection_id or r.owner.call_connection_id == connection_id)]
+    found = [
+        view(r)
+        for r in recordings(_backend(request)).values()
+        if (not server_call_id or r.call.server_call_id == server_call_id)
+        and (not connection_id or r.owner.call_connection_id == connection_id)
+    ]
     return web.json_response({"recordings": found})
 
 

@@ -33,8 +33,12 @@ FILE_READY_SECONDS = 1.0
 # Default format per (content, channel) and the only combinations ACS documents (call-recording concepts:
 # mixed audio is wav or mp3, unmixed audio is wav, audioVideo is mixed mp4). Others are rejected with 8557.
 DEFAULT_FORMAT = {("audioVideo", "mixed"): "mp4", ("audio", "mixed"): "mp3", ("audio", "unmixed"): "wav"}
-SUPPORTED = {("audioVideo", "mixed", "mp4"), ("audio", "mixed", "mp3"), ("audio", "mixed", "wav"),
-             ("audio", "unmixed", "wav")}
+SUPPORTED = {
+    ("audioVideo", "mixed", "mp4"),
+    ("audio", "mixed", "mp3"),
+    ("audio", "mixed", "wav"),
+    ("audio", "unmixed", "wav"),
+}
 LOCATORS = {  # callLocator.kind -> (its id field, Backend.find_call keyword)
     "serverCallLocator": ("serverCallId", "server_call_id"),
     "groupCallLocator": ("groupCallId", "group_call_id"),
@@ -98,9 +102,13 @@ def parse_options(body: dict, call: ServerCall) -> RecordingOptions:
     channel = require_enum(body, "recordingChannelType", ("mixed", "unmixed"), "mixed")
     format_ = require_enum(body, "recordingFormatType", ("wav", "mp3", "mp4"), DEFAULT_FORMAT.get((content, channel)))
     if (content, channel, format_) not in SUPPORTED:
-        raise AcsError(400, 8557, f"Recording format {format_} is not supported for {channel} {content} recordings "
-                                  "(mixed audio: wav or mp3; unmixed audio: wav; audioVideo: mixed mp4).",
-                       "recordingFormatType")
+        raise AcsError(
+            400,
+            8557,
+            f"Recording format {format_} is not supported for {channel} {content} recordings "
+            "(mixed audio: wav or mp3; unmixed audio: wav; audioVideo: mixed mp4).",
+            "recordingFormatType",
+        )
     callback = optional(body, "recordingStateCallbackUri", str)
     ordering = optional(body, "audioChannelParticipantOrdering", list, [])
     return RecordingOptions(
@@ -135,8 +143,9 @@ def _channel_affinity(entries: list, call: ServerCall) -> tuple[tuple[int, str],
 def _container_url(storage: dict | None) -> str | None:
     if storage is None:
         return None
-    kind = require_enum(storage, "externalStorage.recordingStorageKind", ("azureCommunicationServices",
-                                                                          "azureBlobStorage"))
+    kind = require_enum(
+        storage, "externalStorage.recordingStorageKind", ("azureCommunicationServices", "azureBlobStorage")
+    )
     if kind == "azureCommunicationServices":
         return None
     url = require(storage, "externalStorage.recordingDestinationContainerUrl", str)
@@ -147,8 +156,11 @@ def _container_url(storage: dict | None) -> str | None:
 
 
 def state_response(recording: Recording, wire_state: str | None = None) -> dict:
-    return {"recordingId": recording.recording_id, "recordingState": wire_state or recording.wire_state,
-            "recordingKind": RECORDING_KIND}
+    return {
+        "recordingId": recording.recording_id,
+        "recordingState": wire_state or recording.wire_state,
+        "recordingKind": RECORDING_KIND,
+    }
 
 
 async def start_recording(request: ApiRequest) -> web.Response:
@@ -158,8 +170,9 @@ async def start_recording(request: ApiRequest) -> web.Response:
     options = parse_options(request.body, call)
     if any(r.call is call and not r.is_stopped for r in recordings(request.backend).values()):
         raise AcsError(400, 8559, "A recording is already in progress for this call.")
-    recording = Recording(new_recording_id(connection.call_connection_id), call, connection, options,
-                          request.backend.clock)
+    recording = Recording(
+        new_recording_id(connection.call_connection_id), call, connection, options, request.backend.clock
+    )
     recordings(request.backend)[recording.recording_id] = recording
     call.timeline.add("emulator", "recording started", recordingId=recording.recording_id, state=recording.state)
     emit_state(recording, connection)
@@ -212,10 +225,20 @@ def emit_state(recording: Recording, via: CallConnection | None = None) -> None:
     if connection is None:
         return
     source = recording_source(recording.call.server_call_id, recording.recording_id)
-    data = {"recordingId": recording.recording_id, "state": recording.wire_state,
-            "startDateTime": recording.start_time, "recordingKind": RECORDING_KIND, "eventSource": source}
-    connection.emit("RecordingStateChanged", data=data, callback_uri=recording.options.state_callback_uri,
-                    source=source, include_operation_context=False)
+    data = {
+        "recordingId": recording.recording_id,
+        "state": recording.wire_state,
+        "startDateTime": recording.start_time,
+        "recordingKind": RECORDING_KIND,
+        "eventSource": source,
+    }
+    connection.emit(
+        "RecordingStateChanged",
+        data=data,
+        callback_uri=recording.options.state_callback_uri,
+        source=source,
+        include_operation_context=False,
+    )
 
 
 def stop(recording: Recording, reason: str, via: CallConnection | None = None) -> None:
@@ -239,13 +262,18 @@ async def publish_file(recording: Recording) -> None:
     if recording.options.container_url:
         try:
             file.content_location, file.metadata_location = await upload(
-                recording.options.container_url, backend.config.recording_storage_key, wav, file.metadata,
-                blob_folder(recording))
+                recording.options.container_url,
+                backend.config.recording_storage_key,
+                wav,
+                file.metadata,
+                blob_folder(recording),
+            )
         except StorageError as error:
             # Real BYOS failures are silent to the app too: no file event. The control view shows the reason.
             file.error = str(error)
-            recording.call.timeline.add("emulator", "recording upload failed", recordingId=recording.recording_id,
-                                        error=file.error)
+            recording.call.timeline.add(
+                "emulator", "recording upload failed", recordingId=recording.recording_id, error=file.error
+            )
             logger.warning("recording %s could not be stored: %s", recording.recording_id, file.error)
             return
         file.delete_location = file.content_location
@@ -256,14 +284,16 @@ async def publish_file(recording: Recording) -> None:
         file.content_location = f"{base}/content"
         file.metadata_location = f"{base}/metadata"
         file.delete_location = base
-    backend.publish_event_grid("RecordingFileStatusUpdated", file_event_subject(recording),
-                               file_event_data(recording), recording.call)
+    backend.publish_event_grid(
+        "RecordingFileStatusUpdated", file_event_subject(recording), file_event_data(recording), recording.call
+    )
 
 
 def file_event_subject(recording: Recording) -> str:
     call = recording.call
-    return (f"/recording/call/{call.correlation_id}/serverCallId/{call.server_call_id}"
-            f"/recordingId/{recording.recording_id}")
+    return (
+        f"/recording/call/{call.correlation_id}/serverCallId/{call.server_call_id}/recordingId/{recording.recording_id}"
+    )
 
 
 def file_event_data(recording: Recording) -> dict:
@@ -271,9 +301,14 @@ def file_event_data(recording: Recording) -> dict:
     example, capitalised as there."""
     file = recording.file
     assert file is not None
-    chunk = {"documentId": file.document_id, "index": 0, "endReason": "SessionEnded",
-             "contentLocation": file.content_location, "metadataLocation": file.metadata_location,
-             "deleteLocation": file.delete_location}
+    chunk = {
+        "documentId": file.document_id,
+        "index": 0,
+        "endReason": "SessionEnded",
+        "contentLocation": file.content_location,
+        "metadataLocation": file.metadata_location,
+        "deleteLocation": file.delete_location,
+    }
     options = recording.options
     return {
         "recordingStorageInfo": {"recordingChunks": [chunk]},

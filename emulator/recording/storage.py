@@ -59,8 +59,10 @@ def acs_metadata(recording: Recording, resource_id: str, document_id: str) -> di
         "chunkStartTime": iso_z(started),
         "chunkDuration": round(recording.length_seconds() * 1000),
         "pauseResumeIntervals": [
-            {"startTime": iso_z(started + timedelta(seconds=start * recording.clock.scale)),
-             "duration": round((end - start) * 1000)}
+            {
+                "startTime": iso_z(started + timedelta(seconds=start * recording.clock.scale)),
+                "duration": round((end - start) * 1000),
+            }
             for start, end in recording.paused_intervals()
         ],
         "recordingInfo": {
@@ -113,8 +115,9 @@ def credential_for(container_url: str, account_key: str | None) -> dict[str, str
     return None
 
 
-async def upload(container_url: str, account_key: str | None, wav: bytes, metadata: dict[str, Any],
-                 folder: str) -> tuple[str, str]:
+async def upload(
+    container_url: str, account_key: str | None, wav: bytes, metadata: dict[str, Any], folder: str
+) -> tuple[str, str]:
     """Write the WAV and metadata blobs; returns their URLs. The container must exist, as with real BYOS."""
     blobs = (
         (AUDIO_BLOB, wav, "audio/wav"),
@@ -126,8 +129,12 @@ async def upload(container_url: str, account_key: str | None, wav: bytes, metada
             container_url, credential=credential_for(container_url, account_key)
         ) as container:
             for name, data, content_type in blobs:
-                blob = await container.upload_blob(f"{folder}/{name}", data, overwrite=True,
-                                                   content_settings=ContentSettings(content_type=content_type))
+                blob = await container.upload_blob(
+                    f"{folder}/{name}",
+                    data,
+                    overwrite=True,
+                    content_settings=ContentSettings(content_type=content_type),
+                )
                 urls.append(blob.url)
     except (AzureError, ValueError) as error:
         raise StorageError(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from error

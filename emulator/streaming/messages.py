@@ -76,8 +76,9 @@ def transcription_metadata(subscription_id: str, locale: str, call_connection_id
     }}  # fmt: skip
 
 
-def transcription_data(text: str, *, offset_seconds: float, duration_seconds: float, participant_raw_id: str,
-                       final: bool) -> dict:
+def transcription_data(
+    text: str, *, offset_seconds: float, duration_seconds: float, participant_raw_id: str, final: bool
+) -> dict:
     """One recognised phrase (or, with final=False, the part heard so far), words spread evenly over its duration."""
     words = [w for w in (_WORD_EDGES.sub("", token).lower() for token in text.split()) if w]
     word_seconds = duration_seconds / len(words) if words else 0.0

@@ -33,8 +33,10 @@ class Feature:
     content_type: str | None = None
 
     def update(self, outcome: str, details: str) -> dict:
-        update = {f"{self.status_prefix}Status": f"{self.status_prefix}{outcome}",
-                  f"{self.status_prefix}StatusDetails": details}
+        update = {
+            f"{self.status_prefix}Status": f"{self.status_prefix}{outcome}",
+            f"{self.status_prefix}StatusDetails": details,
+        }
         return {"contentType": self.content_type, **update} if self.content_type else update
 
 
@@ -73,10 +75,21 @@ class Reply:
         return cls(optional(body, "operationContext", str), check_url(uri, "operationCallbackUri") if uri else None)
 
 
-def emit(connection: CallConnection, feature: Feature, outcome: str, details: str, reply: Reply,
-         result: tuple[int, int, str] = SUCCEEDED) -> None:
-    connection.emit(f"{feature.event_prefix}{outcome}", data={feature.update_key: feature.update(outcome, details)},
-                    operation_context=reply.operation_context, callback_uri=reply.callback_uri, result=result)
+def emit(
+    connection: CallConnection,
+    feature: Feature,
+    outcome: str,
+    details: str,
+    reply: Reply,
+    result: tuple[int, int, str] = SUCCEEDED,
+) -> None:
+    connection.emit(
+        f"{feature.event_prefix}{outcome}",
+        data={feature.update_key: feature.update(outcome, details)},
+        operation_context=reply.operation_context,
+        callback_uri=reply.callback_uri,
+        result=result,
+    )
 
 
 def set_state(connection: CallConnection, feature: Feature, state: str) -> None:
@@ -94,8 +107,10 @@ def register(connection: CallConnection, feature: Feature) -> Stream:
     """A new stream for the leg, once its options exist and no other stream of the feature runs."""
     options = connection.extensions.get(feature.options_key)
     if options is None:
-        raise invalid_state(f"{feature.title} is not configured for this call: pass {feature.status_prefix}Options "
-                            "when creating, answering or connecting the call.")
+        raise invalid_state(
+            f"{feature.title} is not configured for this call: pass {feature.status_prefix}Options "
+            "when creating, answering or connecting the call."
+        )
     if feature.stream_key in connection.extensions:
         raise invalid_state(f"{feature.title} is already started.")
     stream = feature.stream_type(connection, options)
@@ -118,8 +133,7 @@ async def run(stream: Stream, feature: Feature, reply: Reply) -> None:
     try:
         await socket.open()
     except StreamConnectError as error:
-        connection.call.timeline.add("emulator", f"{feature.title.lower()} WebSocket failed", url=url,
-                                     error=str(error))
+        connection.call.timeline.add("emulator", f"{feature.title.lower()} WebSocket failed", url=url, error=str(error))
         fail(stream, feature, "connect_failed", reply)
         return
     try:
@@ -157,8 +171,14 @@ def fail(stream: Stream, feature: Feature, why: str, reply: Reply) -> None:
     del connection.extensions[feature.stream_key]
     set_state(connection, feature, "inactive")
     details, code, message = FAILURES[why]
-    emit(connection, feature, "Failed", details or feature.connect_failed_details, reply,
-         result=(code, feature.failure_subcode, message))
+    emit(
+        connection,
+        feature,
+        "Failed",
+        details or feature.connect_failed_details,
+        reply,
+        result=(code, feature.failure_subcode, message),
+    )
 
 
 def stop(connection: CallConnection, feature: Feature, reply: Reply | None) -> None:

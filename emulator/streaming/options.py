@@ -93,5 +93,9 @@ def configure_from_request(connection: CallConnection, body: dict) -> None:
     if transcription is not None:
         connection.extensions[TRANSCRIPTION_OPTIONS] = transcription
         result_types = ["final", "intermediate"] if transcription.intermediate_results else ["final"]
-        connection.transcription = {"id": str(uuid.uuid4()), "state": "inactive",
-                                    "subscribedResultTypes": result_types, "locale": transcription.locale}
+        connection.transcription = {
+            "id": str(uuid.uuid4()),
+            "state": "inactive",
+            "subscribedResultTypes": result_types,
+            "locale": transcription.locale,
+        }

@@ -121,11 +121,16 @@ class MediaStream(Stream):
         speakers = speaking_now(self.connection)
         if self.options.audio_channel_type == "unmixed":
             people = [p.identifier.raw_id for p in self.connection.call.people()][:MAX_UNMIXED_CHANNELS]
-            return [messages.audio_data(tone if raw_id in speakers else silent, silent=raw_id not in speakers,
-                                        participant_raw_id=raw_id) for raw_id in people]
+            return [
+                messages.audio_data(
+                    tone if raw_id in speakers else silent, silent=raw_id not in speakers, participant_raw_id=raw_id
+                )
+                for raw_id in people
+            ]
         speaker = speakers[0] if speakers else None
-        return [messages.audio_data(silent if speaker is None else tone, silent=speaker is None,
-                                    participant_raw_id=speaker)]
+        return [
+            messages.audio_data(silent if speaker is None else tone, silent=speaker is None, participant_raw_id=speaker)
+        ]
 
     async def press(self, raw_id: str, tones: list[str]) -> None:
         if self.options.dtmf_tones and self.socket is not None:
@@ -141,8 +146,9 @@ class TranscriptionStream(Stream):
 
     def greeting(self) -> dict:
         call = self.connection.call
-        return messages.transcription_metadata(self.subscription_id, self.locale,
-                                               self.connection.call_connection_id, call.correlation_id)
+        return messages.transcription_metadata(
+            self.subscription_id, self.locale, self.connection.call_connection_id, call.correlation_id
+        )
 
     def transcribe(self, raw_id: str, text: str) -> None:
         """Send the phrase once it has been said; with intermediate results, also each growing prefix before."""
@@ -154,12 +160,17 @@ class TranscriptionStream(Stream):
         per_word = duration / len(words)
         if self.options.intermediate_results:
             for count in range(1, len(words)):
-                partial = messages.transcription_data(" ".join(words[:count]), offset_seconds=offset,
-                                                      duration_seconds=count * per_word, participant_raw_id=raw_id,
-                                                      final=False)
+                partial = messages.transcription_data(
+                    " ".join(words[:count]),
+                    offset_seconds=offset,
+                    duration_seconds=count * per_word,
+                    participant_raw_id=raw_id,
+                    final=False,
+                )
                 self.backend.later(count * per_word, lambda message=partial: self.socket.send(message))
-        final = messages.transcription_data(text, offset_seconds=offset, duration_seconds=duration,
-                                            participant_raw_id=raw_id, final=True)
+        final = messages.transcription_data(
+            text, offset_seconds=offset, duration_seconds=duration, participant_raw_id=raw_id, final=True
+        )
         self.backend.later(duration, lambda: self.socket.send(final))
 
 
@@ -168,8 +179,11 @@ def speaking_now(connection: CallConnection) -> list[str]:
     backend = connection.backend
     until = backend.store(SPEAKING)
     now = backend.clock.monotonic()
-    return [p.identifier.raw_id for p in connection.call.people()
-            if until.get((connection.call.server_call_id, p.identifier.raw_id), 0.0) > now]
+    return [
+        p.identifier.raw_id
+        for p in connection.call.people()
+        if until.get((connection.call.server_call_id, p.identifier.raw_id), 0.0) > now
+    ]
 
 
 def mark_speaking(call: ServerCall, raw_id: str, text: str) -> None:

@@ -100,7 +100,7 @@ def test_app_dir_needs_host_json_and_a_function_app(tmp_path: Path) -> None:
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "devhost", *args]
     options = {"cwd": REPO_ROOT, "env": cli_env(), "capture_output": True, "text": True, "timeout": 60}
-    return subprocess.run(command, check=False, **options)  # noqa: S603
+    return subprocess.run(command, check=False, **options)
 
 
 def test_cli_malformed_settings_exit_2_without_traceback(app_copy: Path) -> None:

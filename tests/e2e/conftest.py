@@ -16,8 +16,14 @@ TIME_SCALE = 0.05  # a 5 s input timeout takes 250 ms; TTS prompts of a few seco
 def stack(azurite: Azurite) -> Iterator[LocalStack]:
     # Unit tests may have installed fakes in the process-wide app context; the stack's app must build real clients.
     clients.use(None)
-    ports = StackPorts(emulator=0, devhost=free_port(), blob=azurite.blob_port, queue=azurite.queue_port,
-                       table=azurite.table_port, receiver=0)
+    ports = StackPorts(
+        emulator=0,
+        devhost=free_port(),
+        blob=azurite.blob_port,
+        queue=azurite.queue_port,
+        table=azurite.table_port,
+        receiver=0,
+    )
     with LocalStack(ports=ports, time_scale=TIME_SCALE) as running:
         yield running
     clients.use(None)

@@ -71,8 +71,9 @@ def read_call_state(stack: LocalStack, call_connection_id: str) -> dict[str, Any
     return row
 
 
-def wait_for_call_state(stack: LocalStack, call_connection_id: str, step: str, *, settled: bool = True,
-                        timeout: float = TIMEOUT) -> dict[str, Any]:
+def wait_for_call_state(
+    stack: LocalStack, call_connection_id: str, step: str, *, settled: bool = True, timeout: float = TIMEOUT
+) -> dict[str, Any]:
     """Wait until the stored call reaches `step` (and, when `settled`, its outbox of actions has been issued)."""
 
     def probe() -> dict[str, Any] | None:
@@ -161,7 +162,7 @@ def request_bodies(timeline: list[dict[str, Any]], operation: str) -> list[dict[
 def entries_after(timeline: list[dict[str, Any]], kind: str, summary: str) -> list[dict[str, Any]]:
     """The timeline entries after the first one of `kind` with `summary`."""
     index = next(i for i, e in enumerate(timeline) if e["kind"] == kind and e["summary"] == summary)
-    return timeline[index + 1:]
+    return timeline[index + 1 :]
 
 
 def summaries(timeline: list[dict[str, Any]]) -> list[str]:
@@ -169,8 +170,13 @@ def summaries(timeline: list[dict[str, Any]]) -> list[str]:
     return [f"{e['kind']}:{e['summary']}" for e in timeline]
 
 
-def wait_for_timeline(control: EmulatorControl, call_id: str, predicate: Callable[[list[dict[str, Any]]], bool],
-                      description: str, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+def wait_for_timeline(
+    control: EmulatorControl,
+    call_id: str,
+    predicate: Callable[[list[dict[str, Any]]], bool],
+    description: str,
+    timeout: float = TIMEOUT,
+) -> list[dict[str, Any]]:
     def probe() -> list[dict[str, Any]] | None:
         timeline = control.timeline(call_id)
         return timeline if predicate(timeline) else None
@@ -184,27 +190,33 @@ def wait_for_timeline(control: EmulatorControl, call_id: str, predicate: Callabl
 def delivered_callbacks(control: EmulatorControl, call_connection_id: str) -> list[dict[str, Any]]:
     """Every callback delivery (one POST each, with its outcome) the emulator made for one app leg."""
     return [
-        delivery for delivery in control.deliveries("callback")
+        delivery
+        for delivery in control.deliveries("callback")
         if any(event["data"].get("callConnectionId") == call_connection_id for event in delivery["events"])
     ]
 
 
-def wait_until_delivered(control: EmulatorControl, call_id: str, call_connection_id: str,
-                         timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+def wait_until_delivered(
+    control: EmulatorControl, call_id: str, call_connection_id: str, timeout: float = TIMEOUT
+) -> list[dict[str, Any]]:
     """Wait until every callback the timeline shows for the leg has been delivered (the app has answered each);
     return the deliveries."""
 
     def probe() -> list[dict[str, Any]] | None:
-        sent = [e for e in control.timeline(call_id)
-                if e["kind"] == "callback" and e["detail"].get("callConnectionId") == call_connection_id]
+        sent = [
+            e
+            for e in control.timeline(call_id)
+            if e["kind"] == "callback" and e["detail"].get("callConnectionId") == call_connection_id
+        ]
         done = delivered_callbacks(control, call_connection_id)
         return done if sum(len(d["events"]) for d in done) == len(sent) else None
 
     return wait_until(probe, "delivery of every callback", timeout)
 
 
-def delivered_event(control: EmulatorControl, call_connection_id: str, event_type: str,
-                    operation_context: str | None = None) -> dict[str, Any]:
+def delivered_event(
+    control: EmulatorControl, call_connection_id: str, event_type: str, operation_context: str | None = None
+) -> dict[str, Any]:
     """The first callback event of a type (and operation context) delivered for a leg, as it was sent."""
     for delivery in delivered_callbacks(control, call_connection_id):
         for event in delivery["events"]:
@@ -243,8 +255,9 @@ def post_callbacks(stack: LocalStack, events: list[dict[str, Any]], token: str |
     return requests.post(f"{stack.devhost.url}/api/callbacks", data=json.dumps(events), headers=headers, timeout=30)
 
 
-def post_event_grid(stack: LocalStack, events: list[dict[str, Any]],
-                    function_name: str = INCOMING_CALL_FUNCTION) -> requests.Response:
+def post_event_grid(
+    stack: LocalStack, events: list[dict[str, Any]], function_name: str = INCOMING_CALL_FUNCTION
+) -> requests.Response:
     """POST Event Grid events to the app's Event Grid webhook, as Event Grid does."""
     assert stack.devhost is not None
     url = f"{stack.devhost.url}/runtime/webhooks/eventgrid?functionName={function_name}"

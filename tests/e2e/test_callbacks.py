@@ -44,8 +44,9 @@ def settings() -> Settings:
     return app_settings()
 
 
-def call_with_agent(stack: LocalStack, control: EmulatorControl, settings: Settings,
-                    number: str) -> tuple[ScriptedCaller, str]:
+def call_with_agent(
+    stack: LocalStack, control: EmulatorControl, settings: Settings, number: str
+) -> tuple[ScriptedCaller, str]:
     """A caller asks for an agent, who answers at once: a call at rest (no media, no timers) at step with-agent."""
     control.set_behaviour(settings.agent_target, answer="answer")
     caller = ScriptedCaller(control, number, timeout=15).dial(IVR_LINE)
@@ -84,8 +85,9 @@ def test_every_callback_delivered_again_is_acknowledged_and_ignored(
     assert participant_states(view)[settings.agent_target] == "connected"
 
 
-def test_a_failed_input_delivered_twice_counts_once(stack: LocalStack, control: EmulatorControl,
-                                                    settings: Settings) -> None:
+def test_a_failed_input_delivered_twice_counts_once(
+    stack: LocalStack, control: EmulatorControl, settings: Settings
+) -> None:
     """The event marker, not the step, is what stops this one: the call is still in the menu when it comes again."""
     caller = ScriptedCaller(control, "+14255550142", timeout=15).dial(IVR_LINE)
     caller.wait_for_event("RecognizeFailed")  # the caller said nothing
@@ -98,8 +100,9 @@ def test_a_failed_input_delivered_twice_counts_once(stack: LocalStack, control: 
     assert marker_row(first_failure["id"]) in event_markers(stack, connection_id)
     caller.wait_for_prompt("Goodbye")
     caller.wait_until_ended()
-    timeline = wait_for_timeline(control, caller.call_id,
-                                 lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall")
+    timeline = wait_for_timeline(
+        control, caller.call_id, lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall"
+    )
     # Each re-prompt answers one failure the emulator reported; the redelivered one caused none.
     menu = [step_of(entry) for entry in timeline if step_of(entry)]
     assert menu == ["ask", "failed", "ask", "failed", "ask", "failed", "goodbye"], summaries(timeline)
@@ -113,8 +116,10 @@ def step_of(entry: dict) -> str | None:
         return "ask"
     if entry["kind"] == "callback" and entry["summary"] == "RecognizeFailed":
         return "failed"
-    if entry["kind"] == "request" and entry["summary"] == "CallMedia_Play" and "Goodbye" in " ".join(
-        prompt_texts(entry["detail"]["body"])
+    if (
+        entry["kind"] == "request"
+        and entry["summary"] == "CallMedia_Play"
+        and "Goodbye" in " ".join(prompt_texts(entry["detail"]["body"]))
     ):
         return "goodbye"
     return None
@@ -153,21 +158,29 @@ def bad_tokens(stack: LocalStack) -> dict[str, tuple[str | None, str]]:
         "wrong issuer": (wrong_issuer.mint(), "issuer"),
         "expired": (issuer.mint(issued_at=time.time() - 3600), "expired"),
         "another key, same kid": (foreign_key_token(issuer.audience, issuer.issuer, issuer.kid), "signature"),
-        "another key, unknown kid": (foreign_key_token(issuer.audience, issuer.issuer, "not-a-known-kid"),
-                                     "unknown key"),
+        "another key, unknown kid": (
+            foreign_key_token(issuer.audience, issuer.issuer, "not-a-known-kid"),
+            "unknown key",
+        ),
     }
 
 
-def test_callbacks_without_a_valid_jwt_are_refused(stack: LocalStack, control: EmulatorControl,
-                                                   settings: Settings) -> None:
+def test_callbacks_without_a_valid_jwt_are_refused(
+    stack: LocalStack, control: EmulatorControl, settings: Settings
+) -> None:
     caller, connection_id = call_with_agent(stack, control, settings, "+14255550143")
     state = read_call_state(stack, connection_id)
     requests = requests_made(caller.timeline)
     view = control.call(caller.call_id)
     # Someone who is not ACS tells the app the call is over.
-    forged = callback_event("CallDisconnected", call_connection_id=connection_id, server_call_id=caller.call_id,
-                            correlation_id=view["correlationId"], api_version=API_VERSION,
-                            result=(200, 7000, CALL_ENDED_MESSAGE))
+    forged = callback_event(
+        "CallDisconnected",
+        call_connection_id=connection_id,
+        server_call_id=caller.call_id,
+        correlation_id=view["correlationId"],
+        api_version=API_VERSION,
+        result=(200, 7000, CALL_ENDED_MESSAGE),
+    )
 
     for name, (token, complaint) in bad_tokens(stack).items():
         response = post_callbacks(stack, [forged], token)

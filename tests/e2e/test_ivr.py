@@ -74,8 +74,9 @@ def hang_up_and_wait(caller: ScriptedCaller) -> dict:
     return caller.wait_until_ended()
 
 
-def assert_ended_cleanly(stack: LocalStack, control: EmulatorControl, caller: ScriptedCaller,
-                         connection_id: str) -> dict:
+def assert_ended_cleanly(
+    stack: LocalStack, control: EmulatorControl, caller: ScriptedCaller, connection_id: str
+) -> dict:
     """Stored state `ended` with an empty outbox, every callback delivered and answered 2xx."""
     state = wait_for_call_state(stack, connection_id, "ended")
     deliveries = wait_until_delivered(control, caller.call_id, connection_id)
@@ -104,8 +105,13 @@ def test_happy_path_order_status_by_keys(stack: LocalStack, control: EmulatorCon
     ]
     timeline = caller.timeline
     assert requests_made(timeline) == [
-        "AnswerCall", "CallRecording_StartRecording", "CallMedia_Play", "CallMedia_Recognize", "CallMedia_Recognize",
-        "CallMedia_Play", "CallMedia_Recognize",
+        "AnswerCall",
+        "CallRecording_StartRecording",
+        "CallMedia_Play",
+        "CallMedia_Recognize",
+        "CallMedia_Recognize",
+        "CallMedia_Play",
+        "CallMedia_Recognize",
     ], summaries(timeline)
     recognized = [(t, c) for t, c in callbacks(timeline) if t.startswith("Recognize")]
     assert recognized == [("RecognizeCompleted", "main-menu"), ("RecognizeCompleted", "order-number")]
@@ -122,8 +128,7 @@ def test_happy_path_order_status_by_keys(stack: LocalStack, control: EmulatorCon
     assert len(event_markers(stack, connection_id)) >= 4
 
 
-def test_order_lookup_unknown_then_known_order(stack: LocalStack, control: EmulatorControl,
-                                               settings: Settings) -> None:
+def test_order_lookup_unknown_then_known_order(stack: LocalStack, control: EmulatorControl, settings: Settings) -> None:
     caller, connection_id = dial(control)
     caller.press("1")
     caller.wait_for_prompt("order number")
@@ -145,8 +150,11 @@ def test_order_lookup_unknown_then_known_order(stack: LocalStack, control: Emula
     timeline = caller.timeline
     keyed = [body["operationContext"] for body in request_bodies(timeline, "CallMedia_Recognize")]
     assert keyed == ["main-menu", "order-number", "order-number", "main-menu"]
-    order_results = [e["detail"]["data"]["dtmfResult"]["tones"] for e in timeline
-                     if e["kind"] == "callback" and e["detail"].get("operationContext") == "order-number"]
+    order_results = [
+        e["detail"]["data"]["dtmfResult"]["tones"]
+        for e in timeline
+        if e["kind"] == "callback" and e["detail"].get("operationContext") == "order-number"
+    ]
     assert order_results == [["nine"] * 5, ["two", "four", "six", "eight", "zero"]]
     assert view["state"] == "ended"
     assert_ended_cleanly(stack, control, caller, connection_id)
@@ -157,8 +165,9 @@ def test_menu_choice_by_speech(stack: LocalStack, control: EmulatorControl, sett
     caller.say("order status")
 
     assert caller.wait_for_prompt("order number") == settings.ivr_order_number_prompt
-    menu_result = next(e for e in caller.timeline
-                       if e["kind"] == "callback" and e["summary"] == "RecognizeCompleted")["detail"]["data"]
+    menu_result = next(e for e in caller.timeline if e["kind"] == "callback" and e["summary"] == "RecognizeCompleted")[
+        "detail"
+    ]["data"]
     assert menu_result["recognitionType"] == "choices"
     assert menu_result["choiceResult"]["label"] == "order-status"
     assert menu_result["resultInformation"]["subCode"] == 8545  # speech option matched
@@ -171,8 +180,9 @@ def test_menu_choice_by_speech(stack: LocalStack, control: EmulatorControl, sett
     assert_ended_cleanly(stack, control, caller, connection_id)
 
 
-def test_retries_exhausted_after_three_no_inputs(stack: LocalStack, control: EmulatorControl,
-                                                 settings: Settings) -> None:
+def test_retries_exhausted_after_three_no_inputs(
+    stack: LocalStack, control: EmulatorControl, settings: Settings
+) -> None:
     assert settings.ivr_max_retries == 3
     caller, connection_id = dial(control)
 
@@ -186,14 +196,20 @@ def test_retries_exhausted_after_three_no_inputs(stack: LocalStack, control: Emu
     assert heard == [
         settings.ivr_greeting_text,
         settings.ivr_menu_prompt,
-        settings.ivr_no_input_prompt, settings.ivr_menu_prompt,
-        settings.ivr_no_input_prompt, settings.ivr_menu_prompt,
+        settings.ivr_no_input_prompt,
+        settings.ivr_menu_prompt,
+        settings.ivr_no_input_prompt,
+        settings.ivr_menu_prompt,
         settings.ivr_goodbye_prompt,
     ]
-    timeline = wait_for_timeline(control, caller.call_id,
-                                 lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall")
-    failures = [e["detail"]["data"]["resultInformation"]["subCode"] for e in timeline
-                if e["kind"] == "callback" and e["summary"] == "RecognizeFailed"]
+    timeline = wait_for_timeline(
+        control, caller.call_id, lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall"
+    )
+    failures = [
+        e["detail"]["data"]["resultInformation"]["subCode"]
+        for e in timeline
+        if e["kind"] == "callback" and e["summary"] == "RecognizeFailed"
+    ]
     assert failures == [8510, 8510, 8510]  # initial silence timeout
     assert ("PlayCompleted", "goodbye") in callbacks(timeline)
     assert requests_made(timeline)[-1] == "CallConnection_TerminateCall"
@@ -207,8 +223,7 @@ def test_retries_exhausted_after_three_no_inputs(stack: LocalStack, control: Emu
     assert state["retries"] == 2  # the third failure says goodbye rather than counting
 
 
-def test_a_wrong_key_counts_as_a_failed_input(stack: LocalStack, control: EmulatorControl,
-                                              settings: Settings) -> None:
+def test_a_wrong_key_counts_as_a_failed_input(stack: LocalStack, control: EmulatorControl, settings: Settings) -> None:
     caller, connection_id = dial(control)
     caller.press("9")
 
@@ -225,8 +240,9 @@ def test_a_wrong_key_counts_as_a_failed_input(stack: LocalStack, control: Emulat
     assert_ended_cleanly(stack, control, caller, connection_id)
 
 
-def test_agent_answers_and_the_hold_music_stops(stack: LocalStack, control: EmulatorControl, settings: Settings,
-                                                agent: str) -> None:
+def test_agent_answers_and_the_hold_music_stops(
+    stack: LocalStack, control: EmulatorControl, settings: Settings, agent: str
+) -> None:
     # The agent lets it ring for 25 s (scaled): longer than two rounds of the 10 s hold music, within the timeout.
     assert settings.agent_invitation_timeout_seconds > 25
     control.set_behaviour(agent, answer="answer", answer_after_ms=25_000)
@@ -265,8 +281,9 @@ def test_agent_answers_and_the_hold_music_stops(stack: LocalStack, control: Emul
     # ends the call for everyone.
     caller.hang_up()
     assert caller.wait_until_ended()["state"] == "ended"
-    timeline = wait_for_timeline(control, caller.call_id,
-                                 lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall")
+    timeline = wait_for_timeline(
+        control, caller.call_id, lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall"
+    )
     assert requests_made(entries_after(timeline, "person", f"{caller.raw_id} hung up")) == [
         "CallConnection_TerminateCall"
     ]
@@ -274,8 +291,9 @@ def test_agent_answers_and_the_hold_music_stops(stack: LocalStack, control: Emul
 
 
 @pytest.mark.parametrize("behaviour", ["never", "decline"])
-def test_agent_does_not_answer_apology_and_the_call_ends(stack: LocalStack, control: EmulatorControl,
-                                                         settings: Settings, agent: str, behaviour: str) -> None:
+def test_agent_does_not_answer_apology_and_the_call_ends(
+    stack: LocalStack, control: EmulatorControl, settings: Settings, agent: str, behaviour: str
+) -> None:
     control.set_behaviour(agent, answer=behaviour)
     caller, connection_id = dial(control)
     caller.press("2")
@@ -285,8 +303,9 @@ def test_agent_does_not_answer_apology_and_the_call_ends(stack: LocalStack, cont
     view = caller.wait_until_ended()
     caller.wait_for_event("CallDisconnected")
 
-    timeline = wait_for_timeline(control, caller.call_id,
-                                 lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall")
+    timeline = wait_for_timeline(
+        control, caller.call_id, lambda t: "CallConnection_TerminateCall" in requests_made(t), "TerminateCall"
+    )
     failed = next(e for e in timeline if e["summary"] == "AddParticipantFailed")["detail"]["data"]
     assert failed["resultInformation"]["subCode"] == {"never": 8541, "decline": 8538}[behaviour]
     assert [t for t, c in callbacks(timeline) if c == "hold-music"] == ["PlayStarted", "PlayCanceled"]
@@ -299,8 +318,9 @@ def test_agent_does_not_answer_apology_and_the_call_ends(stack: LocalStack, cont
     assert_ended_cleanly(stack, control, caller, connection_id)
 
 
-def test_caller_hangs_up_mid_menu(stack: LocalStack, control: EmulatorControl,
-                                  app_log: pytest.LogCaptureFixture) -> None:
+def test_caller_hangs_up_mid_menu(
+    stack: LocalStack, control: EmulatorControl, app_log: pytest.LogCaptureFixture
+) -> None:
     caller, connection_id = dial(control)
     caller.wait_until_listening()
     assert wait_for_call_state(stack, connection_id, "main-menu", settled=False)
@@ -318,8 +338,9 @@ def test_caller_hangs_up_mid_menu(stack: LocalStack, control: EmulatorControl,
     assert_no_errors_logged(app_log)
 
 
-def test_caller_hangs_up_on_hold_while_the_agent_rings(stack: LocalStack, control: EmulatorControl, agent: str,
-                                                       app_log: pytest.LogCaptureFixture) -> None:
+def test_caller_hangs_up_on_hold_while_the_agent_rings(
+    stack: LocalStack, control: EmulatorControl, agent: str, app_log: pytest.LogCaptureFixture
+) -> None:
     control.set_behaviour(agent, answer="never")
     caller, connection_id = dial(control)
     caller.press("2")
@@ -340,8 +361,9 @@ def test_caller_hangs_up_on_hold_while_the_agent_rings(stack: LocalStack, contro
     assert_no_errors_logged(app_log)
 
 
-def test_caller_hangs_up_during_the_greeting(stack: LocalStack, control: EmulatorControl,
-                                             app_log: pytest.LogCaptureFixture) -> None:
+def test_caller_hangs_up_during_the_greeting(
+    stack: LocalStack, control: EmulatorControl, app_log: pytest.LogCaptureFixture
+) -> None:
     caller, connection_id = dial(control)
 
     view = hang_up_and_wait(caller)

@@ -47,13 +47,19 @@ def support_line(stack: LocalStack) -> Iterator[RoutingRule]:
 
 def wait_for_outcome(stack: LocalStack, server_call_id: str, outcome: str) -> dict:
     """Wait until the app has recorded what it did with the IncomingCall."""
-    return wait_until(lambda: (r := read_incoming_record(stack, server_call_id)) and r["outcome"] == outcome and r,
-                      f"IncomingCall record {outcome!r}")
+    return wait_until(
+        lambda: (r := read_incoming_record(stack, server_call_id)) and r["outcome"] == outcome and r,
+        f"IncomingCall record {outcome!r}",
+    )
 
 
 def no_callbacks_for(control: EmulatorControl, server_call_id: str) -> bool:
-    return not [event for delivery in control.deliveries("callback") for event in delivery["events"]
-                if event["data"].get("serverCallId") == server_call_id]
+    return not [
+        event
+        for delivery in control.deliveries("callback")
+        for event in delivery["events"]
+        if event["data"].get("serverCallId") == server_call_id
+    ]
 
 
 def assert_rejected(stack: LocalStack, control: EmulatorControl, caller: ScriptedCaller, reason: str) -> None:
@@ -76,8 +82,9 @@ def assert_rejected(stack: LocalStack, control: EmulatorControl, caller: Scripte
     assert record["call_connection_id"] == ""
 
 
-def test_a_blocked_caller_is_rejected_as_forbidden(stack: LocalStack, control: EmulatorControl,
-                                                   support_line: RoutingRule) -> None:
+def test_a_blocked_caller_is_rejected_as_forbidden(
+    stack: LocalStack, control: EmulatorControl, support_line: RoutingRule
+) -> None:
     nuisance = ScriptedCaller(control, NUISANCE_CALLER).dial(SUPPORT_LINE)
     assert_rejected(stack, control, nuisance, "forbidden")
 
@@ -99,8 +106,11 @@ def test_a_number_forwarding_to_a_phone_redirects_and_the_phone_rings(
     control.set_behaviour(MOBILE, answer="answer", answer_after_ms=2000)
     with routing_rule(stack, RoutingRule(number=FORWARDING_LINE, mode="forward", forward_to=MOBILE)):
         caller = ScriptedCaller(control, "+14255550125").dial(FORWARDING_LINE)
-        view = control.wait_for_call(caller.call_id, lambda v: (p := participant(v, f"4:{MOBILE}")) is not None
-                                     and p["state"] == "connected", timeout=15)
+        view = control.wait_for_call(
+            caller.call_id,
+            lambda v: (p := participant(v, f"4:{MOBILE}")) is not None and p["state"] == "connected",
+            timeout=15,
+        )
 
     timeline = caller.timeline
     # (1) one RedirectCall to the number; the phone rang, then answered; the app got no callbacks
@@ -133,8 +143,11 @@ def test_a_number_forwarding_to_an_acs_user_rings_that_user(
     control.set_behaviour(ACS_USER, answer="never")
     with routing_rule(stack, RoutingRule(number=USER_FORWARDING_LINE, mode="forward", forward_to=ACS_USER)):
         caller = ScriptedCaller(control, "+14255550126").dial(USER_FORWARDING_LINE)
-        view = control.wait_for_call(caller.call_id, lambda v: (p := participant(v, ACS_USER)) is not None
-                                     and p["state"] == "ringing", timeout=15)
+        view = control.wait_for_call(
+            caller.call_id,
+            lambda v: (p := participant(v, ACS_USER)) is not None and p["state"] == "ringing",
+            timeout=15,
+        )
 
     # (2) the user's phone is ringing; the caller waits on the line; the app is not in the call
     assert participant_states(view) == {caller.raw_id: "connected", ACS_USER: "ringing"}

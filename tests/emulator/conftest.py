@@ -151,9 +151,15 @@ class MediaCall:
     Every event a test looks at is checked against the SDK's generated model of its type.
     """
 
-    def __init__(self, emulator: EmulatorServer, recorder: CallbackRecorder, actions: PersonActions,
-                 connection: CallConnectionClient, call_connection_id: str,
-                 people: list[PhoneNumberIdentifier]) -> None:
+    def __init__(
+        self,
+        emulator: EmulatorServer,
+        recorder: CallbackRecorder,
+        actions: PersonActions,
+        connection: CallConnectionClient,
+        call_connection_id: str,
+        people: list[PhoneNumberIdentifier],
+    ) -> None:
         self.emulator = emulator
         self.recorder = recorder
         self.actions = actions
@@ -167,8 +173,13 @@ class MediaCall:
 
     def wait(self, event_type: str, *, count: int = 1, timeout: float = 10.0, **data: object) -> dict:
         """The `count`-th event of that type on this call whose data has the given values."""
-        event = self.recorder.wait_for(event_type, call_connection_id=self.id, count=count, timeout=timeout,
-                                       predicate=lambda e: all(e["data"].get(k) == v for k, v in data.items()))
+        event = self.recorder.wait_for(
+            event_type,
+            call_connection_id=self.id,
+            count=count,
+            timeout=timeout,
+            predicate=lambda e: all(e["data"].get(k) == v for k, v in data.items()),
+        )
         return _conforming(event)
 
     def events(self, *event_types: str) -> list[dict]:
@@ -211,20 +222,27 @@ def _conforming(event: dict) -> dict:
 
 
 @pytest.fixture
-def media_call(emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder,
-               person_actions: PersonActions) -> Callable[..., MediaCall]:
+def media_call(
+    emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder, person_actions: PersonActions
+) -> Callable[..., MediaCall]:
     """start(*numbers, cognitive=True): a connected call from the app to those phone numbers (default one customer)."""
 
     def start(*numbers: str, cognitive: bool = True) -> MediaCall:
         people = [PhoneNumberIdentifier(number) for number in numbers or (MEDIA_CUSTOMER,)]
-        created = client.create_call(people if len(people) > 1 else people[0], recorder.url,
-                                     source_caller_id_number=PhoneNumberIdentifier(MEDIA_CALLER_ID),
-                                     cognitive_services_endpoint=COGNITIVE_ENDPOINT if cognitive else None)
+        created = client.create_call(
+            people if len(people) > 1 else people[0],
+            recorder.url,
+            source_caller_id_number=PhoneNumberIdentifier(MEDIA_CALLER_ID),
+            cognitive_services_endpoint=COGNITIVE_ENDPOINT if cognitive else None,
+        )
         call_id = created.call_connection_id
         recorder.wait_for("CallConnected", call_connection_id=call_id)
         wanted = {p.raw_id for p in people}
-        recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: wanted <= {
-            p["identifier"]["rawId"] for p in e["data"]["participants"]})
+        recorder.wait_for(
+            "ParticipantsUpdated",
+            call_connection_id=call_id,
+            predicate=lambda e: wanted <= {p["identifier"]["rawId"] for p in e["data"]["participants"]},
+        )
         return MediaCall(emulator, recorder, person_actions, client.get_call_connection(call_id), call_id, people)
 
     return start
@@ -289,18 +307,27 @@ def websocket(websocket_server: WebSocketReceiver) -> WebSocketReceiver:
 
 
 @pytest.fixture
-def streaming_call(emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder,
-                   person_actions: PersonActions) -> Callable[..., MediaCall]:
+def streaming_call(
+    emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder, person_actions: PersonActions
+) -> Callable[..., MediaCall]:
     """start(media_streaming=..., transcription=...): a connected call created with those SDK options."""
 
     def start(**options: Any) -> MediaCall:
         person = PhoneNumberIdentifier(MEDIA_CUSTOMER)
-        created = client.create_call(person, recorder.url, source_caller_id_number=PhoneNumberIdentifier(
-            MEDIA_CALLER_ID), cognitive_services_endpoint=COGNITIVE_ENDPOINT, **options)
+        created = client.create_call(
+            person,
+            recorder.url,
+            source_caller_id_number=PhoneNumberIdentifier(MEDIA_CALLER_ID),
+            cognitive_services_endpoint=COGNITIVE_ENDPOINT,
+            **options,
+        )
         call_id = created.call_connection_id
         recorder.wait_for("CallConnected", call_connection_id=call_id)
-        recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: person.raw_id in {
-            p["identifier"]["rawId"] for p in e["data"]["participants"]})
+        recorder.wait_for(
+            "ParticipantsUpdated",
+            call_connection_id=call_id,
+            predicate=lambda e: person.raw_id in {p["identifier"]["rawId"] for p in e["data"]["participants"]},
+        )
         return MediaCall(emulator, recorder, person_actions, client.get_call_connection(call_id), call_id, [person])
 
     return start

@@ -90,8 +90,9 @@ class WebSocketReceiver:
         with self._condition:
             return [m for m in self.messages if m.get("kind") == kind]
 
-    def wait_for(self, kind: str, predicate: Callable[[dict], bool] | None = None, *, count: int = 1,
-                 timeout: float = 10.0) -> dict:
+    def wait_for(
+        self, kind: str, predicate: Callable[[dict], bool] | None = None, *, count: int = 1, timeout: float = 10.0
+    ) -> dict:
         """The `count`-th message of that kind (matching `predicate`); TimeoutError listing what came."""
 
         def nth() -> dict | None:

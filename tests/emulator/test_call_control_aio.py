@@ -22,8 +22,9 @@ def raw_ids(event: dict) -> set[str]:
     return {p["identifier"]["rawId"] for p in event["data"]["participants"]}
 
 
-async def test_answer_transfer_and_hang_up(aio_client: CallAutomationClient, control: EmulatorControl,
-                                           recorder: CallbackRecorder) -> None:
+async def test_answer_transfer_and_hang_up(
+    aio_client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     placed = control.place_call(CUSTOMER.raw_id, APP_NUMBER)
     answered = await aio_client.answer_call(placed.incoming_call_context, recorder.url)
     call_id = answered.call_connection_id
@@ -37,9 +38,9 @@ async def test_answer_transfer_and_hang_up(aio_client: CallAutomationClient, con
         await connection.hang_up(is_for_everyone=False)
 
 
-async def test_reject_and_redirect_publish_no_callbacks(aio_client: CallAutomationClient, control: EmulatorControl,
-                                                        recorder: CallbackRecorder,
-                                                        eventgrid: EventGridRecorder) -> None:
+async def test_reject_and_redirect_publish_no_callbacks(
+    aio_client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder, eventgrid: EventGridRecorder
+) -> None:
     rejected = control.place_call(CUSTOMER.raw_id, APP_NUMBER)
     await aio_client.reject_call(rejected.incoming_call_context, call_reject_reason="forbidden")
     redirected = control.place_call(AGENT.raw_id, APP_NUMBER)
@@ -52,8 +53,9 @@ async def test_reject_and_redirect_publish_no_callbacks(aio_client: CallAutomati
     assert recorder.events == []
 
 
-async def test_connect_group_call_and_terminate(aio_client: CallAutomationClient, control: EmulatorControl,
-                                                recorder: CallbackRecorder) -> None:
+async def test_connect_group_call_and_terminate(
+    aio_client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     joined = await aio_client.connect_call(recorder.url, group_call_id="aio-group")
     recorder.wait_for("CallConnected", call_connection_id=joined.call_connection_id)
     by_server_id = await aio_client.connect_call(recorder.url, server_call_id=joined.server_call_id)
@@ -65,18 +67,25 @@ async def test_connect_group_call_and_terminate(aio_client: CallAutomationClient
     assert control.call(joined.server_call_id)["state"] == "ended"
 
 
-async def test_participant_operations(aio_client: CallAutomationClient, control: EmulatorControl,
-                                      recorder: CallbackRecorder) -> None:
+async def test_participant_operations(
+    aio_client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     created = await aio_client.create_call([CUSTOMER, ALICE], recorder.url, source_caller_id_number=CALLER_ID)
     call_id = created.call_connection_id
     recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: len(raw_ids(e)) == 3)
     connection = aio_client.get_call_connection(call_id)
     assert {p.identifier.raw_id async for p in connection.list_participants()} == {
-        CALLER_ID.raw_id, CUSTOMER.raw_id, ALICE.raw_id}
+        CALLER_ID.raw_id,
+        CUSTOMER.raw_id,
+        ALICE.raw_id,
+    }
 
     await connection.mute_participant(ALICE)
-    recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id,
-                      predicate=lambda e: any(p["isMuted"] for p in e["data"]["participants"]))
+    recorder.wait_for(
+        "ParticipantsUpdated",
+        call_connection_id=call_id,
+        predicate=lambda e: any(p["isMuted"] for p in e["data"]["participants"]),
+    )
 
     control.set_behaviour(BOB.raw_id, answer="never")
     pending = await connection.add_participant(BOB, invitation_timeout=60)

@@ -23,22 +23,38 @@ def run_cli(*args: str, url: str | None = None) -> subprocess.CompletedProcess:
     if url is not None:
         env["ACS_EMULATOR_URL"] = url
     # The arguments are this test's own, run with the interpreter running the tests.
-    return subprocess.run([sys.executable, "-m", "emulator", *args], capture_output=True, text=True, env=env,  # noqa: S603
-                          cwd=ROOT, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_help_lists_every_command() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("call", "press", "say", "hangup", "people", "timeline", "reset", "calls", "--port",
-                    "--time-scale"):
+    for command in ("call", "press", "say", "hangup", "people", "timeline", "reset", "calls", "--port", "--time-scale"):
         assert command in result.stdout
 
 
-def test_call_press_say_hangup_and_timeline(emulator: EmulatorServer, client: CallAutomationClient,
-                                            recorder: CallbackRecorder) -> None:
-    placed = run_cli("call", CUSTOMER, APP_NUMBER, "--display-name", "Pat", "--sip-header", "X-MS-Custom-Id=7",
-                     "--emulator-url", emulator.url)
+def test_call_press_say_hangup_and_timeline(
+    emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder
+) -> None:
+    placed = run_cli(
+        "call",
+        CUSTOMER,
+        APP_NUMBER,
+        "--display-name",
+        "Pat",
+        "--sip-header",
+        "X-MS-Custom-Id=7",
+        "--emulator-url",
+        emulator.url,
+    )
     assert placed.returncode == 0, placed.stderr
     call = json.loads(placed.stdout)
     call_id = client.answer_call(call["incomingCallContext"], recorder.url).call_connection_id
@@ -65,11 +81,14 @@ def test_people_and_reset(emulator: EmulatorServer) -> None:
     assert EmulatorControl(emulator.url).people()["people"] == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("press", "no-such-call", CUSTOMER, "1"), "404"),
-    (("people", CUSTOMER, "--answer", "maybe"), "invalid choice"),
-    (("call", CUSTOMER, APP_NUMBER, "--sip-header", "no-equals-sign"), "NAME=VALUE"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("press", "no-such-call", CUSTOMER, "1"), "404"),
+        (("people", CUSTOMER, "--answer", "maybe"), "invalid choice"),
+        (("call", CUSTOMER, APP_NUMBER, "--sip-header", "no-equals-sign"), "NAME=VALUE"),
+    ],
+)
 def test_bad_arguments_are_clear_errors(emulator: EmulatorServer, args: tuple[str, ...], message: str) -> None:
     result = run_cli(*args, url=emulator.url)
     assert result.returncode != 0

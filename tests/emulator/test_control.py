@@ -39,8 +39,9 @@ def heard(emulator: EmulatorServer) -> HeardBy:
     emulator.backend.listeners.remove(listener)
 
 
-def answered(client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder) -> tuple[
-        PlacedCall, str]:
+def answered(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> tuple[PlacedCall, str]:
     placed = control.place_call(CUSTOMER, APP_NUMBER)
     call_id = client.answer_call(placed.incoming_call_context, recorder.url).call_connection_id
     recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id)
@@ -57,7 +58,10 @@ def test_health_and_reset(control: EmulatorControl) -> None:
 
 def test_people_behaviours_are_listed_and_validated(control: EmulatorControl) -> None:
     assert control.set_behaviour(AGENT, answer="busy", answer_after_ms=250) == {
-        "rawId": "4:" + AGENT, "answer": "busy", "answerAfterMs": 250}
+        "rawId": "4:" + AGENT,
+        "answer": "busy",
+        "answerAfterMs": 250,
+    }
     listed = control.people()
     assert listed["default"] == {"answer": "answer", "answerAfterMs": 0}
     assert listed["people"] == [{"rawId": "4:" + AGENT, "answer": "busy", "answerAfterMs": 250}]
@@ -69,8 +73,9 @@ def test_people_behaviours_are_listed_and_validated(control: EmulatorControl) ->
 
 
 def test_place_call_returns_ids_and_shows_a_ringing_call(control: EmulatorControl) -> None:
-    placed = control.place_call(CUSTOMER, APP_NUMBER, display_name="Pat",
-                                custom_context={"sipHeaders": {"X-MS-Custom-Order": "42"}})
+    placed = control.place_call(
+        CUSTOMER, APP_NUMBER, display_name="Pat", custom_context={"sipHeaders": {"X-MS-Custom-Order": "42"}}
+    )
     assert placed.incoming_call_context.startswith("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.")
     view = control.call(placed.server_call_id)
     assert view["state"] == "ringing"
@@ -91,22 +96,23 @@ def test_place_call_negatives(control: EmulatorControl, emulator: EmulatorServer
     assert broken.json()["error"]["code"] == "BadRequest"
 
 
-def test_person_actions_reach_listeners_and_the_timeline(client: CallAutomationClient, control: EmulatorControl,
-                                                        recorder: CallbackRecorder, heard: HeardBy) -> None:
+def test_person_actions_reach_listeners_and_the_timeline(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder, heard: HeardBy
+) -> None:
     placed, call_id = answered(client, control, recorder)
     control.press(call_id, CUSTOMER, "12#*")
     control.press(placed.server_call_id, "4:" + CUSTOMER, ["nine", "Pound"])
     control.say(call_id, CUSTOMER, "order status")
-    assert heard.tones == [("4:" + CUSTOMER, ["one", "two", "pound", "asterisk"]),
-                           ("4:" + CUSTOMER, ["nine", "pound"])]
+    assert heard.tones == [("4:" + CUSTOMER, ["one", "two", "pound", "asterisk"]), ("4:" + CUSTOMER, ["nine", "pound"])]
     assert heard.speech == [("4:" + CUSTOMER, "order status")]
     summaries = [e["summary"] for e in control.timeline(call_id) if e["kind"] == "person"]
     assert "4:+15551230000 pressed one two pound asterisk" in summaries
     assert "4:+15551230000 said 'order status'" in summaries
 
 
-def test_person_action_negatives(client: CallAutomationClient, control: EmulatorControl,
-                                 recorder: CallbackRecorder) -> None:
+def test_person_action_negatives(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     placed, call_id = answered(client, control, recorder)
     with pytest.raises(ControlApiError) as unknown_call:
         control.press("no-such-call", CUSTOMER, "1")
@@ -125,21 +131,24 @@ def test_person_action_negatives(client: CallAutomationClient, control: Emulator
     assert gone.value.status == 409
 
 
-def test_person_hanging_up_in_group_call_updates_participants(client: CallAutomationClient,
-                                                              control: EmulatorControl,
-                                                              recorder: CallbackRecorder) -> None:
+def test_person_hanging_up_in_group_call_updates_participants(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     targets = [PhoneNumberIdentifier(CUSTOMER), PhoneNumberIdentifier(AGENT)]
     call_id = client.create_call(targets, recorder.url, source_caller_id_number=CALLER_ID).call_connection_id
-    recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id,
-                      predicate=lambda e: len(e["data"]["participants"]) == 3)
+    recorder.wait_for(
+        "ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: len(e["data"]["participants"]) == 3
+    )
     view = control.hang_up(call_id, AGENT)
     assert view["state"] == "connected"
-    recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id,
-                      predicate=lambda e: len(e["data"]["participants"]) == 2)
+    recorder.wait_for(
+        "ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: len(e["data"]["participants"]) == 2
+    )
 
 
-def test_call_view_lists_connections_and_participants(client: CallAutomationClient, control: EmulatorControl,
-                                                      recorder: CallbackRecorder) -> None:
+def test_call_view_lists_connections_and_participants(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     placed, call_id = answered(client, control, recorder)
     view = control.call(call_id)
     assert view["serverCallId"] == placed.server_call_id
@@ -149,8 +158,9 @@ def test_call_view_lists_connections_and_participants(client: CallAutomationClie
     assert control.calls()[0]["callConnectionIds"] == [call_id]
 
 
-def test_timeline_has_requests_callbacks_and_event_grid(client: CallAutomationClient, control: EmulatorControl,
-                                                        recorder: CallbackRecorder) -> None:
+def test_timeline_has_requests_callbacks_and_event_grid(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     placed, call_id = answered(client, control, recorder)
     kinds = {(e["kind"], e["summary"]) for e in control.timeline(placed.server_call_id)}
     assert ("request", "AnswerCall") in kinds
@@ -166,8 +176,9 @@ def test_wait_for_call_times_out_with_the_state(control: EmulatorControl) -> Non
 
 
 def test_event_grid_subscriptions_can_be_managed(control: EmulatorControl) -> None:
-    added = control.add_subscription("http://127.0.0.1:7071/runtime/webhooks/eventgrid?functionName=incoming_call",
-                                     event_types=["IncomingCall"])
+    added = control.add_subscription(
+        "http://127.0.0.1:7071/runtime/webhooks/eventgrid?functionName=incoming_call", event_types=["IncomingCall"]
+    )
     assert added["name"] == "incoming_call"
     assert added["eventTypes"] == ["Microsoft.Communication.IncomingCall"]
     assert [s["url"] for s in control.subscriptions()] == [added["url"]]
@@ -181,8 +192,9 @@ def test_event_grid_subscriptions_can_be_managed(control: EmulatorControl) -> No
     assert missing.value.status == 404
 
 
-def test_deliveries_record_callback_outcomes(client: CallAutomationClient, control: EmulatorControl,
-                                             recorder: CallbackRecorder) -> None:
+def test_deliveries_record_callback_outcomes(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     _, call_id = answered(client, control, recorder)
     callbacks = control.deliveries(kind="callback")
     assert callbacks

@@ -18,8 +18,9 @@ ALICE = "8:acs:res_alice"
 BOB = CommunicationUserIdentifier("8:acs:res_bob")
 
 
-def test_incoming_call_event_has_the_contract_shape(emulator: EmulatorServer, control: EmulatorControl,
-                                                    eventgrid: EventGridRecorder) -> None:
+def test_incoming_call_event_has_the_contract_shape(
+    emulator: EmulatorServer, control: EmulatorControl, eventgrid: EventGridRecorder
+) -> None:
     context = {"sipHeaders": {"X-MS-Custom-Order": "42"}, "voipHeaders": {"tier": "gold"}}
     placed = control.place_call(CUSTOMER, APP_NUMBER, custom_context=context, display_name="Pat")
     event = eventgrid.wait_for("IncomingCall")
@@ -39,9 +40,9 @@ def test_incoming_call_event_has_the_contract_shape(emulator: EmulatorServer, co
     assert eventgrid.delivery_headers[0]["aeg-event-type"] == "Notification"
 
 
-def test_voip_call_publishes_started_participants_and_ended(client: CallAutomationClient, control: EmulatorControl,
-                                                            recorder: CallbackRecorder,
-                                                            eventgrid: EventGridRecorder) -> None:
+def test_voip_call_publishes_started_participants_and_ended(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder, eventgrid: EventGridRecorder
+) -> None:
     placed = control.place_call(ALICE, APP_NUMBER)
     call_id = client.answer_call(placed.incoming_call_context, recorder.url).call_connection_id
     started = eventgrid.wait_for("CallStarted")
@@ -66,9 +67,9 @@ def test_voip_call_publishes_started_participants_and_ended(client: CallAutomati
     assert eventgrid.types().count("CallEnded") == 1
 
 
-def test_phone_only_call_publishes_only_incoming_call(client: CallAutomationClient, control: EmulatorControl,
-                                                      recorder: CallbackRecorder,
-                                                      eventgrid: EventGridRecorder) -> None:
+def test_phone_only_call_publishes_only_incoming_call(
+    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder, eventgrid: EventGridRecorder
+) -> None:
     placed = control.place_call(CUSTOMER, APP_NUMBER)
     call_id = client.answer_call(placed.incoming_call_context, recorder.url).call_connection_id
     recorder.wait_for("CallConnected", call_connection_id=call_id)
@@ -78,8 +79,12 @@ def test_phone_only_call_publishes_only_incoming_call(client: CallAutomationClie
     assert eventgrid.types() == ["IncomingCall"]
 
 
-def test_subscription_filters_event_types(control: EmulatorControl, eventgrid_receiver: EventGridRecorder,
-                                          client: CallAutomationClient, recorder: CallbackRecorder) -> None:
+def test_subscription_filters_event_types(
+    control: EmulatorControl,
+    eventgrid_receiver: EventGridRecorder,
+    client: CallAutomationClient,
+    recorder: CallbackRecorder,
+) -> None:
     eventgrid_receiver.clear()
     control.add_subscription(eventgrid_receiver.url, event_types=["CallEnded"])
     try:

@@ -45,8 +45,9 @@ def test_stopping_when_not_started_sends_no_event(media_call) -> None:
 def test_a_tone_during_recognize_yields_both_events(media_call) -> None:
     call: MediaCall = media_call()
     call.connection.start_continuous_dtmf_recognition(call.person)
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                            initial_silence_timeout=30)
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1, initial_silence_timeout=30
+    )
     call.wait_for_recognize_phase("listening")
     call.press("5")
     assert call.wait("RecognizeCompleted")["data"]["dtmfResult"] == {"tones": ["five"]}
@@ -55,8 +56,9 @@ def test_a_tone_during_recognize_yields_both_events(media_call) -> None:
 
 def test_send_dtmf_tones_completes_and_the_far_end_hears_them(media_call, emulator) -> None:
     call: MediaCall = media_call()
-    sent = call.connection.send_dtmf_tones([DtmfTone.ONE, DtmfTone.TWO, DtmfTone.POUND], call.person,
-                                           operation_context="dial-extension")
+    sent = call.connection.send_dtmf_tones(
+        [DtmfTone.ONE, DtmfTone.TWO, DtmfTone.POUND], call.person, operation_context="dial-extension"
+    )
     assert sent.operation_context is None  # the real service answers 202 with {}
     done = call.wait("SendDtmfTonesCompleted")
     assert done["data"]["resultInformation"] == SENT
@@ -106,12 +108,23 @@ def test_the_control_api_shows_the_legs_media(media_call, emulator) -> None:
     call.connection.start_continuous_dtmf_recognition(call.person)
     call.connection.send_dtmf_tones([DtmfTone.SEVEN], call.person)
     call.wait("SendDtmfTonesCompleted")
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                            initial_silence_timeout=300, operation_context="menu")
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF,
+        call.person,
+        dtmf_max_tones_to_collect=1,
+        initial_silence_timeout=300,
+        operation_context="menu",
+    )
     call.wait_for_recognize_phase("listening")
     view = requests.get(f"{emulator.url}/emulator/calls/{call.id}", timeout=10).json()
     media = next(c for c in view["connections"] if c["callConnectionId"] == call.id)["features"]["media"]
-    assert media["operations"] == [{"kind": "Recognize(Non-Group Call)", "phase": "listening",
-                                    "operationContext": "menu", "targets": [call.person.raw_id]}]
+    assert media["operations"] == [
+        {
+            "kind": "Recognize(Non-Group Call)",
+            "phase": "listening",
+            "operationContext": "menu",
+            "targets": [call.person.raw_id],
+        }
+    ]
     assert media["continuousDtmf"] == [call.person.raw_id]
     assert media["dtmfHeard"] == {call.person.raw_id: ["seven"]}

@@ -32,8 +32,11 @@ def test_play_file_to_all_starts_then_completes(media_call, audio_server: AudioS
 
 def test_sources_play_in_sequence_for_their_combined_duration(media_call, audio_server: AudioServer) -> None:
     call: MediaCall = media_call()
-    sources = [FileSource(audio_server.url("hello.wav")), TextSource(text="Thanks for calling " * 10),
-               SsmlSource(ssml_text="<speak>Goodbye <break time='5s'/> now</speak>")]
+    sources = [
+        FileSource(audio_server.url("hello.wav")),
+        TextSource(text="Thanks for calling " * 10),
+        SsmlSource(ssml_text="<speak>Goodbye <break time='5s'/> now</speak>"),
+    ]
     began = time.monotonic()
     call.connection.play_media(sources, play_to=[call.person], operation_context="seq")
     assert result(call.wait("PlayCompleted", operationContext="seq")) == OK
@@ -51,8 +54,9 @@ def test_play_media_to_all_is_the_deprecated_spelling_of_play_to_all(media_call,
 @pytest.mark.parametrize("bad", ["8khz.wav", "stereo.wav", "not-audio.wav"])
 def test_unplayable_file_fails_8535_naming_its_index(media_call, audio_server: AudioServer, bad: str) -> None:
     call: MediaCall = media_call()
-    call.connection.play_media([FileSource(audio_server.url("hello.wav")), FileSource(audio_server.url(bad))],
-                               operation_context="bad")
+    call.connection.play_media(
+        [FileSource(audio_server.url("hello.wav")), FileSource(audio_server.url(bad))], operation_context="bad"
+    )
     failed = call.wait("PlayFailed")
     assert result(failed) == BAD_FORMAT
     assert failed["data"]["failedPlaySourceIndex"] == 1
@@ -81,12 +85,16 @@ def test_text_to_speech_needs_the_cognitive_services_endpoint(media_call, audio_
 
 
 EMPTY = {"code": 400, "subCode": 8582, "message": "Action failed, the play source text or SSML is empty."}
-AI_BAD_REQUEST = {"code": 400, "subCode": 8565,
-                  "message": "Action failed, bad request to Azure AI services. Check input parameters."}
+AI_BAD_REQUEST = {
+    "code": 400,
+    "subCode": 8565,
+    "message": "Action failed, bad request to Azure AI services. Check input parameters.",
+}
 
 
-@pytest.mark.parametrize(("source", "expected"), [(TextSource(text="  "), EMPTY),
-                                                  (SsmlSource(ssml_text="<speak>unclosed"), AI_BAD_REQUEST)])
+@pytest.mark.parametrize(
+    ("source", "expected"), [(TextSource(text="  "), EMPTY), (SsmlSource(ssml_text="<speak>unclosed"), AI_BAD_REQUEST)]
+)
 def test_empty_text_and_malformed_ssml_fail(media_call, source: object, expected: dict) -> None:
     call: MediaCall = media_call()
     call.connection.play_media(source)
@@ -111,34 +119,38 @@ def test_interrupting_play_cancels_the_running_one(media_call, audio_server: Aud
     call: MediaCall = media_call()
     call.connection.play_media(FileSource(audio_server.url("long.wav")), operation_context="long")
     call.wait("PlayStarted", operationContext="long")
-    call.connection.play_media(FileSource(audio_server.url("hello.wav")), operation_context="urgent",
-                               interrupt_call_media_operation=True)
+    call.connection.play_media(
+        FileSource(audio_server.url("hello.wav")), operation_context="urgent", interrupt_call_media_operation=True
+    )
     assert result(call.wait("PlayCanceled", operationContext="long")) == CANCELED
     call.wait("PlayCompleted", operationContext="urgent")
     assert [e["data"]["operationContext"] for e in call.events("PlayCompleted")] == ["urgent"]
 
 
-def test_cancel_all_sends_one_canceled_event_per_running_or_queued_operation(media_call,
-                                                                             audio_server: AudioServer) -> None:
+def test_cancel_all_sends_one_canceled_event_per_running_or_queued_operation(
+    media_call, audio_server: AudioServer
+) -> None:
     call: MediaCall = media_call()
     call.connection.play_media(FileSource(audio_server.url("hello.wav")), loop=True, operation_context="first")
     call.connection.play_media(FileSource(audio_server.url("hello.wav")), operation_context="queued")
-    call.connection.start_recognizing_media("dtmf", call.person, dtmf_max_tones_to_collect=1,
-                                            operation_context="menu")
+    call.connection.start_recognizing_media("dtmf", call.person, dtmf_max_tones_to_collect=1, operation_context="menu")
     call.wait("PlayStarted", operationContext="first")
     call.connection.cancel_all_media_operations()
     call.wait("RecognizeCanceled", operationContext="menu")
     canceled = call.events("PlayCanceled", "RecognizeCanceled")
     assert [(e["type"].rsplit(".", 1)[-1], e["data"]["operationContext"]) for e in canceled] == [
-        ("PlayCanceled", "first"), ("PlayCanceled", "queued"), ("RecognizeCanceled", "menu")]
+        ("PlayCanceled", "first"),
+        ("PlayCanceled", "queued"),
+        ("RecognizeCanceled", "menu"),
+    ]
     assert all(result(e) == CANCELED for e in canceled)
 
 
-def test_events_go_to_the_operation_callback_uri_when_given(media_call, audio_server: AudioServer,
-                                                           recorder) -> None:
+def test_events_go_to_the_operation_callback_uri_when_given(media_call, audio_server: AudioServer, recorder) -> None:
     call: MediaCall = media_call()
-    call.connection.play_media(FileSource(audio_server.url("hello.wav")),
-                               operation_callback_url=recorder.url + "/play-events")
+    call.connection.play_media(
+        FileSource(audio_server.url("hello.wav")), operation_callback_url=recorder.url + "/play-events"
+    )
     assert call.wait("PlayCompleted")["_path"] == "/callbacks/play-events"
     assert call.wait("PlayStarted")["_path"] == "/callbacks/play-events"
 
@@ -146,8 +158,9 @@ def test_events_go_to_the_operation_callback_uri_when_given(media_call, audio_se
 def test_play_to_someone_not_in_the_call_is_404(media_call, audio_server: AudioServer) -> None:
     call: MediaCall = media_call()
     with pytest.raises(ResourceNotFoundError) as raised:
-        call.connection.play_media(FileSource(audio_server.url("hello.wav")),
-                                   play_to=[PhoneNumberIdentifier("+15559999999")])
+        call.connection.play_media(
+            FileSource(audio_server.url("hello.wav")), play_to=[PhoneNumberIdentifier("+15559999999")]
+        )
     assert raised.value.error.code == "8522"
 
 
@@ -170,8 +183,7 @@ def test_hold_and_unhold_show_in_participants_updated(media_call, audio_server: 
 
 def test_hold_music_that_cannot_play_is_hold_failed(media_call, audio_server: AudioServer) -> None:
     call: MediaCall = media_call()
-    call.connection.hold(call.person, play_source=FileSource(audio_server.url("stereo.wav")),
-                         operation_context="moh")
+    call.connection.hold(call.person, play_source=FileSource(audio_server.url("stereo.wav")), operation_context="moh")
     failed = call.wait("HoldFailed")
     assert result(failed) == BAD_FORMAT
     assert failed["data"]["operationContext"] == "moh"

@@ -44,8 +44,13 @@ def start(call: MediaCall, kind: Kind, audio: AudioServer, context: str) -> None
     elif kind is Kind.PLAY_TO:
         connection.play_media(music, play_to=[call.person], operation_context=context)
     elif kind in (Kind.RECOGNIZE, Kind.RECOGNIZE_GROUP):
-        connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                           initial_silence_timeout=300, operation_context=context)
+        connection.start_recognizing_media(
+            RecognizeInputType.DTMF,
+            call.person,
+            dtmf_max_tones_to_collect=1,
+            initial_silence_timeout=300,
+            operation_context=context,
+        )
     elif kind is Kind.SEND_DTMF:
         connection.send_dtmf_tones([DtmfTone.ONE] * 18, call.person, operation_context=context)
     else:
@@ -67,8 +72,9 @@ FEASIBLE = [(e, n) for e, n in PAIRS if not ({e, n} & GROUP_ONLY and {e, n} & ON
 
 
 @pytest.mark.parametrize(("existing", "new"), FEASIBLE, ids=[f"{e.name}-then-{n.name}" for e, n in FEASIBLE])
-def test_table_row_through_the_sdk(media_call, emulator: EmulatorServer, audio_server: AudioServer, existing: Kind,
-                                   new: Kind) -> None:
+def test_table_row_through_the_sdk(
+    media_call, emulator: EmulatorServer, audio_server: AudioServer, existing: Kind, new: Kind
+) -> None:
     group = bool({existing, new} & GROUP_ONLY)
     call: MediaCall = media_call("+15551230000", "+15551230001") if group else media_call()
     with slow_time(emulator, 0.5 if existing is Kind.SEND_DTMF else emulator.backend.clock.scale):
@@ -91,31 +97,51 @@ def test_main_queue_runs_in_order(media_call, audio_server: AudioServer) -> None
     hello = FileSource(audio_server.url("hello.wav"))
     call.connection.play_media(hello, operation_context="first")
     call.connection.play_media(hello, operation_context="second")
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                            initial_silence_timeout=1, operation_context="third")
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF,
+        call.person,
+        dtmf_max_tones_to_collect=1,
+        initial_silence_timeout=1,
+        operation_context="third",
+    )
     call.wait("RecognizeFailed", operationContext="third")
     assert context_order(call, "PlayStarted", "PlayCompleted", "RecognizeFailed") == [
-        ("PlayStarted", "first"), ("PlayCompleted", "first"), ("PlayStarted", "second"), ("PlayCompleted", "second"),
-        ("RecognizeFailed", "third")]
+        ("PlayStarted", "first"),
+        ("PlayCompleted", "first"),
+        ("PlayStarted", "second"),
+        ("PlayCompleted", "second"),
+        ("RecognizeFailed", "third"),
+    ]
 
 
 def test_play_to_one_runs_beside_the_main_queue(media_call, audio_server: AudioServer) -> None:
     call: MediaCall = media_call()
     call.connection.play_media(FileSource(audio_server.url("long.wav")), operation_context="all")
-    call.connection.play_media(FileSource(audio_server.url("hello.wav")), play_to=[call.person],
-                               operation_context="one")
+    call.connection.play_media(
+        FileSource(audio_server.url("hello.wav")), play_to=[call.person], operation_context="one"
+    )
     call.wait("PlayCompleted", operationContext="one")
     assert [e["data"]["operationContext"] for e in call.events("PlayCompleted")] == ["one"]
 
 
-MEDIA_EVENTS = ("PlayStarted", "PlayCompleted", "PlayFailed", "PlayCanceled", "RecognizeCompleted",
-                "RecognizeFailed", "RecognizeCanceled", "SendDtmfTonesCompleted", "ContinuousDtmfRecognitionStopped")
+MEDIA_EVENTS = (
+    "PlayStarted",
+    "PlayCompleted",
+    "PlayFailed",
+    "PlayCanceled",
+    "RecognizeCompleted",
+    "RecognizeFailed",
+    "RecognizeCanceled",
+    "SendDtmfTonesCompleted",
+    "ContinuousDtmfRecognitionStopped",
+)
 
 
 def start_everything(call: MediaCall, audio: AudioServer) -> None:
     call.connection.play_media(FileSource(audio.url("hello.wav")), loop=True)
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                            initial_silence_timeout=1)
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1, initial_silence_timeout=1
+    )
     call.connection.start_continuous_dtmf_recognition(call.person)
     call.wait("PlayStarted")
 
@@ -128,14 +154,15 @@ ENDINGS = {
 
 
 @pytest.mark.parametrize("end", ENDINGS.values(), ids=ENDINGS.keys())
-def test_ending_the_call_drops_pending_media_silently(media_call, audio_server: AudioServer,
-                                                      end: Callable[[MediaCall], None]) -> None:
+def test_ending_the_call_drops_pending_media_silently(
+    media_call, audio_server: AudioServer, end: Callable[[MediaCall], None]
+) -> None:
     call: MediaCall = media_call()
     start_everything(call, audio_server)
     end(call)
     call.wait("CallDisconnected")
     time.sleep(5 * 0.02 * 3)  # past the queued recognize's silence timeout, had it survived
-    after = call.types()[call.types().index("CallDisconnected"):]
+    after = call.types()[call.types().index("CallDisconnected") :]
     assert after == ["CallDisconnected"]
     assert call.types(*MEDIA_EVENTS) == ["PlayStarted"]
 
@@ -143,14 +170,23 @@ def test_ending_the_call_drops_pending_media_silently(media_call, audio_server: 
 def test_a_person_leaving_a_group_call_drops_only_their_media(media_call, audio_server: AudioServer) -> None:
     call: MediaCall = media_call("+15551230000", "+15551230001")
     leaver, stayer = call.people
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, leaver, dtmf_max_tones_to_collect=1,
-                                            initial_silence_timeout=2, operation_context="leaver")
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF,
+        leaver,
+        dtmf_max_tones_to_collect=1,
+        initial_silence_timeout=2,
+        operation_context="leaver",
+    )
     call.wait_for_recognize_phase("listening")
     call.hang_up_person(leaver)
     call.connection.play_media(FileSource(audio_server.url("hello.wav")), operation_context="still-here")
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, stayer, dtmf_max_tones_to_collect=1,
-                                            initial_silence_timeout=1, operation_context="stayer")
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF,
+        stayer,
+        dtmf_max_tones_to_collect=1,
+        initial_silence_timeout=1,
+        operation_context="stayer",
+    )
     call.wait("RecognizeFailed", operationContext="stayer")
     assert call.wait("PlayCompleted")["data"]["operationContext"] == "still-here"
-    assert [e["data"]["operationContext"] for e in call.events(*MEDIA_EVENTS) if "Recognize" in e["type"]] == [
-        "stayer"]
+    assert [e["data"]["operationContext"] for e in call.events(*MEDIA_EVENTS) if "Recognize" in e["type"]] == ["stayer"]

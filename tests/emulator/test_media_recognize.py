@@ -18,8 +18,10 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from tests.emulator.conftest import AudioServer, MediaCall
 
 TIME_SCALE = 0.02
-CHOICES = [RecognitionChoice(label="Yes", phrases=["yes", "yeah sure"], tone=DtmfTone.ONE),
-           RecognitionChoice(label="No", phrases=["no"], tone=DtmfTone.TWO)]
+CHOICES = [
+    RecognitionChoice(label="Yes", phrases=["yes", "yeah sure"], tone=DtmfTone.ONE),
+    RecognitionChoice(label="No", phrases=["no"], tone=DtmfTone.TWO),
+]
 
 
 def words(count: int) -> TextSource:
@@ -33,8 +35,9 @@ def result(event: dict) -> tuple[int, int, str]:
 
 
 def start_dtmf(call: MediaCall, **options: object) -> None:
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, operation_context="menu",
-                                            **{"initial_silence_timeout": 30, **options})
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF, call.person, operation_context="menu", **{"initial_silence_timeout": 30, **options}
+    )
 
 
 def test_max_tones_completes_8531(media_call) -> None:
@@ -72,8 +75,13 @@ def test_inter_digit_timeout_completes_8532_with_the_tones_so_far(media_call) ->
 def test_initial_silence_fails_8510_counted_after_the_prompt(media_call) -> None:
     call: MediaCall = media_call()
     began = time.monotonic()
-    call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                            play_prompt=words(20), initial_silence_timeout=1)
+    call.connection.start_recognizing_media(
+        RecognizeInputType.DTMF,
+        call.person,
+        dtmf_max_tones_to_collect=1,
+        play_prompt=words(20),
+        initial_silence_timeout=1,
+    )
     failed = call.wait("RecognizeFailed")
     assert result(failed) == (400, 8510, "Action failed, initial silence time out reached.")
     assert time.monotonic() - began >= (20 * 0.4 + 1) * TIME_SCALE
@@ -105,8 +113,9 @@ def test_without_interrupt_prompt_tones_during_the_prompt_are_ignored(media_call
 
 
 @pytest.mark.parametrize(("prompts", "index"), [(["stereo.wav"], 0), (["hello.wav", "missing.wav"], 1)])
-def test_prompt_that_cannot_play_fails_8511(media_call, audio_server: AudioServer, prompts: list[str],
-                                            index: int) -> None:
+def test_prompt_that_cannot_play_fails_8511(
+    media_call, audio_server: AudioServer, prompts: list[str], index: int
+) -> None:
     call: MediaCall = media_call()
     sources = [FileSource(audio_server.url(name)) for name in prompts]
     start_dtmf(call, dtmf_max_tones_to_collect=1, play_prompt=sources if len(sources) > 1 else sources[0])
@@ -116,8 +125,13 @@ def test_prompt_that_cannot_play_fails_8511(media_call, audio_server: AudioServe
 
 
 def start_choices(call: MediaCall) -> None:
-    call.connection.start_recognizing_media(RecognizeInputType.CHOICES, call.person, choices=CHOICES,
-                                            initial_silence_timeout=30, operation_context="confirm")
+    call.connection.start_recognizing_media(
+        RecognizeInputType.CHOICES,
+        call.person,
+        choices=CHOICES,
+        initial_silence_timeout=30,
+        operation_context="confirm",
+    )
     call.wait_for_recognize_phase("listening")
 
 
@@ -157,8 +171,9 @@ def test_choice_with_an_unknown_phrase_fails_8547(media_call) -> None:
 
 def test_speech_returns_what_was_said_8569(media_call) -> None:
     call: MediaCall = media_call()
-    call.connection.start_recognizing_media(RecognizeInputType.SPEECH, call.person, initial_silence_timeout=30,
-                                            end_silence_timeout=1, play_prompt=words(2))
+    call.connection.start_recognizing_media(
+        RecognizeInputType.SPEECH, call.person, initial_silence_timeout=30, end_silence_timeout=1, play_prompt=words(2)
+    )
     call.wait_for_recognize_phase("listening")
     call.press("1")  # a speech-only recognize does not hear keys
     call.say("I want to speak to an agent")
@@ -175,8 +190,13 @@ def test_speech_returns_what_was_said_8569(media_call) -> None:
 ])  # fmt: skip
 def test_speech_or_dtmf_takes_whichever_comes_first(media_call, act, expected: dict) -> None:
     call: MediaCall = media_call()
-    call.connection.start_recognizing_media(RecognizeInputType.SPEECH_OR_DTMF, call.person, initial_silence_timeout=30,
-                                            dtmf_max_tones_to_collect=4, dtmf_stop_tones=[DtmfTone.POUND])
+    call.connection.start_recognizing_media(
+        RecognizeInputType.SPEECH_OR_DTMF,
+        call.person,
+        initial_silence_timeout=30,
+        dtmf_max_tones_to_collect=4,
+        dtmf_stop_tones=[DtmfTone.POUND],
+    )
     call.wait_for_recognize_phase("listening")
     act(call)
     done = call.wait("RecognizeCompleted")
@@ -222,8 +242,9 @@ def test_choices_are_required_for_a_choices_recognize(media_call) -> None:
 def test_target_must_be_in_the_call(media_call) -> None:
     call: MediaCall = media_call()
     with pytest.raises(ResourceNotFoundError) as raised:
-        call.connection.start_recognizing_media(RecognizeInputType.DTMF, PhoneNumberIdentifier("+15559999999"),
-                                                dtmf_max_tones_to_collect=1)
+        call.connection.start_recognizing_media(
+            RecognizeInputType.DTMF, PhoneNumberIdentifier("+15559999999"), dtmf_max_tones_to_collect=1
+        )
     assert raised.value.error.code == "8522"
 
 
@@ -239,8 +260,9 @@ async def test_aio_recognize_each_input_type(media_call, emulator) -> None:
     call: MediaCall = media_call()
     async with AsyncCallAutomationClient(emulator.url, AzureKeyCredential(emulator.config.access_key)) as client:
         connection = client.get_call_connection(call.id)
-        await connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=2,
-                                                 initial_silence_timeout=30)
+        await connection.start_recognizing_media(
+            RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=2, initial_silence_timeout=30
+        )
         call.wait_for_recognize_phase("listening")
         call.press("12")
         assert call.wait("RecognizeCompleted")["data"]["dtmfResult"] == {"tones": ["one", "two"]}
@@ -248,18 +270,21 @@ async def test_aio_recognize_each_input_type(media_call, emulator) -> None:
         call.wait_for_recognize_phase("listening")
         call.say("hello")
         assert call.wait("RecognizeCompleted", count=2)["data"]["speechResult"]["speech"] == "hello"
-        await connection.start_recognizing_media(RecognizeInputType.CHOICES, call.person, choices=CHOICES,
-                                                 initial_silence_timeout=30)
+        await connection.start_recognizing_media(
+            RecognizeInputType.CHOICES, call.person, choices=CHOICES, initial_silence_timeout=30
+        )
         call.wait_for_recognize_phase("listening")
         call.say("no")
         assert call.wait("RecognizeCompleted", count=3)["data"]["choiceResult"]["label"] == "No"
-        await connection.start_recognizing_media(RecognizeInputType.SPEECH_OR_DTMF, call.person,
-                                                 dtmf_max_tones_to_collect=1, initial_silence_timeout=30)
+        await connection.start_recognizing_media(
+            RecognizeInputType.SPEECH_OR_DTMF, call.person, dtmf_max_tones_to_collect=1, initial_silence_timeout=30
+        )
         call.wait_for_recognize_phase("listening")
         call.press("0")
         assert call.wait("RecognizeCompleted", count=4)["data"]["dtmfResult"] == {"tones": ["zero"]}
-        await connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1,
-                                                 initial_silence_timeout=300)
+        await connection.start_recognizing_media(
+            RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1, initial_silence_timeout=300
+        )
         call.wait_for_recognize_phase("listening")
         await connection.cancel_all_media_operations()
         assert result(call.wait("RecognizeCanceled"))[1] == 8508

@@ -34,8 +34,9 @@ def start_call(client: CallAutomationClient, recorder: CallbackRecorder) -> Call
 
     def start(*targets: PhoneNumberIdentifier | CommunicationUserIdentifier) -> Call:
         targets = targets or (CUSTOMER,)
-        created = client.create_call(list(targets) if len(targets) > 1 else targets[0], recorder.url,
-                                     source_caller_id_number=CALLER_ID)
+        created = client.create_call(
+            list(targets) if len(targets) > 1 else targets[0], recorder.url, source_caller_id_number=CALLER_ID
+        )
         call_id = created.call_connection_id
         wanted = {t.raw_id for t in targets}
         recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: wanted <= raw_ids(e))
@@ -63,23 +64,32 @@ def test_participant_list_pages_with_next_link(start_call: Callable[..., Call]) 
     assert set(listed) == {CALLER_ID.raw_id, *(t.raw_id for t in targets)}
 
 
-def test_add_participant_succeeds_and_updates_participants(start_call: Callable[..., Call], control: EmulatorControl,
-                                                          recorder: CallbackRecorder) -> None:
+def test_add_participant_succeeds_and_updates_participants(
+    start_call: Callable[..., Call], control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     connection, call_id = start_call()
-    added = connection.add_participant(AGENT, source_caller_id_number=CALLER_ID, operation_context="add-agent",
-                                       invitation_timeout=30, sip_headers={"X-MS-Custom-Queue": "billing"},
-                                       voip_headers={"priority": "high"})
+    added = connection.add_participant(
+        AGENT,
+        source_caller_id_number=CALLER_ID,
+        operation_context="add-agent",
+        invitation_timeout=30,
+        sip_headers={"X-MS-Custom-Queue": "billing"},
+        voip_headers={"priority": "high"},
+    )
     assert added.invitation_id
     assert added.participant.identifier == AGENT
     succeeded = recorder.wait_for("AddParticipantSucceeded", call_connection_id=call_id)
     assert succeeded["data"]["participant"]["rawId"] == AGENT.raw_id
     assert succeeded["data"]["operationContext"] == "add-agent"
-    updated = recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id,
-                                predicate=lambda e: AGENT.raw_id in raw_ids(e))
+    updated = recorder.wait_for(
+        "ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: AGENT.raw_id in raw_ids(e)
+    )
     assert raw_ids(updated) == {CALLER_ID.raw_id, CUSTOMER.raw_id, AGENT.raw_id}
     agent = next(p for p in control.call(call_id)["participants"] if p["rawId"] == AGENT.raw_id)
-    assert agent["customContext"] == {"sipHeaders": {"X-MS-Custom-Queue": "billing"},
-                                      "voipHeaders": {"priority": "high"}}
+    assert agent["customContext"] == {
+        "sipHeaders": {"X-MS-Custom-Queue": "billing"},
+        "voipHeaders": {"priority": "high"},
+    }
 
 
 def test_add_phone_participant_needs_a_caller_id(start_call: Callable[..., Call]) -> None:
@@ -97,8 +107,9 @@ def test_add_participant_invitation_timeout_is_bounded(start_call: Callable[...,
     assert "invitationTimeoutInSeconds" in raised.value.error.message
 
 
-def test_add_participant_times_out_when_nobody_answers(start_call: Callable[..., Call], control: EmulatorControl,
-                                                      recorder: CallbackRecorder) -> None:
+def test_add_participant_times_out_when_nobody_answers(
+    start_call: Callable[..., Call], control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     control.set_behaviour(ALICE.raw_id, answer="answer", answer_after_ms=5000)
     connection, call_id = start_call()
     connection.add_participant(ALICE, invitation_timeout=2)
@@ -109,21 +120,29 @@ def test_add_participant_times_out_when_nobody_answers(start_call: Callable[...,
 
 
 @pytest.mark.parametrize(("answer", "code", "sub_code"), [("decline", 603, 8538), ("busy", 486, 8539)])
-def test_add_participant_declined_or_busy_fails(start_call: Callable[..., Call], control: EmulatorControl,
-                                               recorder: CallbackRecorder, answer: str, code: int,
-                                               sub_code: int) -> None:
+def test_add_participant_declined_or_busy_fails(
+    start_call: Callable[..., Call],
+    control: EmulatorControl,
+    recorder: CallbackRecorder,
+    answer: str,
+    code: int,
+    sub_code: int,
+) -> None:
     control.set_behaviour(AGENT.raw_id, answer=answer)
     connection, call_id = start_call()
     callback = recorder.url + "/adds"
     connection.add_participant(AGENT, source_caller_id_number=CALLER_ID, operation_callback_url=callback)
     failed = recorder.wait_for("AddParticipantFailed", call_connection_id=call_id)
     assert (failed["data"]["resultInformation"]["code"], failed["data"]["resultInformation"]["subCode"]) == (
-        code, sub_code)
+        code,
+        sub_code,
+    )
     assert failed["_path"] == "/callbacks/adds"
 
 
-def test_cancel_add_participant_stops_the_invitation(start_call: Callable[..., Call], control: EmulatorControl,
-                                                    recorder: CallbackRecorder) -> None:
+def test_cancel_add_participant_stops_the_invitation(
+    start_call: Callable[..., Call], control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     control.set_behaviour(ALICE.raw_id, answer="answer", answer_after_ms=400)
     connection, call_id = start_call()
     added = connection.add_participant(ALICE)
@@ -140,8 +159,9 @@ def test_cancel_add_participant_stops_the_invitation(start_call: Callable[..., C
     assert ALICE.raw_id not in {p["rawId"] for p in control.call(call_id)["participants"]}
 
 
-def test_cancel_after_the_invitation_completed_fails(start_call: Callable[..., Call],
-                                                     recorder: CallbackRecorder) -> None:
+def test_cancel_after_the_invitation_completed_fails(
+    start_call: Callable[..., Call], recorder: CallbackRecorder
+) -> None:
     connection, call_id = start_call()
     added = connection.add_participant(ALICE)
     recorder.wait_for("AddParticipantSucceeded", call_connection_id=call_id)
@@ -162,13 +182,17 @@ def test_remove_participant_in_group_call(start_call: Callable[..., Call], recor
     assert result.operation_context == "bye-agent"
     removed = recorder.wait_for("RemoveParticipantSucceeded", call_connection_id=call_id)
     assert removed["data"]["participant"]["rawId"] == AGENT.raw_id
-    recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id,
-                      predicate=lambda e: raw_ids(e) == {CALLER_ID.raw_id, CUSTOMER.raw_id})
+    recorder.wait_for(
+        "ParticipantsUpdated",
+        call_connection_id=call_id,
+        predicate=lambda e: raw_ids(e) == {CALLER_ID.raw_id, CUSTOMER.raw_id},
+    )
     assert "CallDisconnected" not in recorder.types(call_id)
 
 
-def test_removing_the_only_other_party_ends_a_one_to_one_call(start_call: Callable[..., Call],
-                                                              recorder: CallbackRecorder) -> None:
+def test_removing_the_only_other_party_ends_a_one_to_one_call(
+    start_call: Callable[..., Call], recorder: CallbackRecorder
+) -> None:
     connection, call_id = start_call()
     connection.remove_participant(CUSTOMER)
     recorder.wait_for("CallDisconnected", call_connection_id=call_id)
@@ -181,13 +205,17 @@ def test_remove_someone_not_in_the_call_is_404(start_call: Callable[..., Call]) 
         connection.remove_participant(AGENT)
 
 
-def test_mute_acs_user_shows_in_participants_updated(start_call: Callable[..., Call],
-                                                     recorder: CallbackRecorder) -> None:
+def test_mute_acs_user_shows_in_participants_updated(
+    start_call: Callable[..., Call], recorder: CallbackRecorder
+) -> None:
     connection, call_id = start_call(CUSTOMER, ALICE)
     result = connection.mute_participant(ALICE, operation_context="quiet")
     assert result.operation_context == "quiet"
-    muted = recorder.wait_for("ParticipantsUpdated", call_connection_id=call_id, predicate=lambda e: any(
-        p["isMuted"] for p in e["data"]["participants"]))
+    muted = recorder.wait_for(
+        "ParticipantsUpdated",
+        call_connection_id=call_id,
+        predicate=lambda e: any(p["isMuted"] for p in e["data"]["participants"]),
+    )
     assert [p["identifier"]["rawId"] for p in muted["data"]["participants"] if p["isMuted"]] == [ALICE.raw_id]
     assert connection.get_participant(ALICE).is_muted is True
 
@@ -200,8 +228,9 @@ def test_mute_phone_participant_is_400_naming_the_field(start_call: Callable[...
     assert "targetParticipants[0]" in raised.value.error.message
 
 
-def test_move_participants_here_from_another_call(start_call: Callable[..., Call], control: EmulatorControl,
-                                                  recorder: CallbackRecorder) -> None:
+def test_move_participants_here_from_another_call(
+    start_call: Callable[..., Call], control: EmulatorControl, recorder: CallbackRecorder
+) -> None:
     lobby, lobby_id = start_call(CUSTOMER, AGENT)
     meeting, meeting_id = start_call(ALICE, BOB)
     moved = meeting.move_participants([AGENT], lobby_id, operation_context="move")
@@ -210,15 +239,16 @@ def test_move_participants_here_from_another_call(start_call: Callable[..., Call
     succeeded = recorder.wait_for("MoveParticipantSucceeded", call_connection_id=meeting_id)
     assert succeeded["data"]["fromCall"] == lobby_id
     assert succeeded["data"]["participant"]["rawId"] == AGENT.raw_id
-    recorder.wait_for("ParticipantsUpdated", call_connection_id=meeting_id,
-                      predicate=lambda e: AGENT.raw_id in raw_ids(e))
-    recorder.wait_for("ParticipantsUpdated", call_connection_id=lobby_id,
-                      predicate=lambda e: AGENT.raw_id not in raw_ids(e))
+    recorder.wait_for(
+        "ParticipantsUpdated", call_connection_id=meeting_id, predicate=lambda e: AGENT.raw_id in raw_ids(e)
+    )
+    recorder.wait_for(
+        "ParticipantsUpdated", call_connection_id=lobby_id, predicate=lambda e: AGENT.raw_id not in raw_ids(e)
+    )
     assert AGENT.raw_id not in [p.identifier.raw_id for p in lobby.list_participants()]
 
 
-def test_move_someone_not_in_the_other_call_fails(start_call: Callable[..., Call],
-                                                  recorder: CallbackRecorder) -> None:
+def test_move_someone_not_in_the_other_call_fails(start_call: Callable[..., Call], recorder: CallbackRecorder) -> None:
     _, lobby_id = start_call(CUSTOMER)
     meeting, meeting_id = start_call(ALICE, BOB)
     meeting.move_participants([AGENT], lobby_id)

@@ -65,8 +65,9 @@ def window_levels(wav: bytes) -> list[float]:
     if sys.byteorder == "big":
         samples.byteswap()
     size = round(16000 * WINDOW_SECONDS)
-    return [math.sqrt(sum(s * s for s in samples[i : i + size]) / size)
-            for i in range(0, len(samples) - size + 1, size)]
+    return [
+        math.sqrt(sum(s * s for s in samples[i : i + size]) / size) for i in range(0, len(samples) - size + 1, size)
+    ]
 
 
 def wav_seconds(wav: bytes) -> float:
@@ -79,29 +80,41 @@ def assert_silent_only_while_paused(wav: bytes, metadata: dict) -> None:
     squeeze = metadata["emulator"]["wavTimeScale"]
 
     def inside(spans: list[dict], start: float) -> bool:
-        return any(s["startMs"] / 1000 * squeeze <= start and start + WINDOW_SECONDS <= s["endMs"] / 1000 * squeeze
-                   for s in spans)
+        return any(
+            s["startMs"] / 1000 * squeeze <= start and start + WINDOW_SECONDS <= s["endMs"] / 1000 * squeeze
+            for s in spans
+        )
 
     levels = window_levels(wav)
-    paused = [level for i, level in enumerate(levels) if inside(metadata["emulator"]["pausedIntervals"],
-                                                                i * WINDOW_SECONDS)]
-    active = [level for i, level in enumerate(levels) if inside(metadata["emulator"]["activeIntervals"],
-                                                                i * WINDOW_SECONDS)]
+    paused = [
+        level for i, level in enumerate(levels) if inside(metadata["emulator"]["pausedIntervals"], i * WINDOW_SECONDS)
+    ]
+    active = [
+        level for i, level in enumerate(levels) if inside(metadata["emulator"]["activeIntervals"], i * WINDOW_SECONDS)
+    ]
     assert paused and active
     assert max(paused) == 0
     assert min(active) > LOUD
 
 
 def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
-        emulator: EmulatorServer, client: CallAutomationClient, media_call, eventgrid: EventGridRecorder,
-        recording_container: str) -> None:
+    emulator: EmulatorServer,
+    client: CallAutomationClient,
+    media_call,
+    eventgrid: EventGridRecorder,
+    recording_container: str,
+) -> None:
     call: MediaCall = media_call()
     properties = call.connection.get_call_properties()
     server_call_id = properties.server_call_id
     started = client.start_recording(
-        call_connection_id=call.id, recording_state_callback_url=call.recorder.url + "/recording",
-        recording_content_type="audio", recording_channel_type="mixed", recording_format_type="wav",
-        recording_storage=AzureBlobContainerRecordingStorage(recording_container))
+        call_connection_id=call.id,
+        recording_state_callback_url=call.recorder.url + "/recording",
+        recording_content_type="audio",
+        recording_channel_type="mixed",
+        recording_format_type="wav",
+        recording_storage=AzureBlobContainerRecordingStorage(recording_container),
+    )
     recording_id = started.recording_id
     assert (started.recording_state, started.recording_kind) == ("inactive", "azureCommunicationServices")
     assert decode_recording_id(recording_id)["PlatformEndpointId"] == call.id
@@ -124,17 +137,25 @@ def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
     client.stop_recording(recording_id)
     call.wait("RecordingStateChanged", state="inactive", count=2)
     assert [e["data"]["state"] for e in call.events("RecordingStateChanged")] == [
-        "active", "inactive", "active", "inactive"]
+        "active",
+        "inactive",
+        "active",
+        "inactive",
+    ]
     with pytest.raises(ResourceNotFoundError) as gone:
         client.get_recording_properties(recording_id)
     assert gone.value.error.code == "8522"
 
     event = file_event(eventgrid, recording_id)
     data = event["data"]
-    assert event["subject"] == (f"/recording/call/{properties.correlation_id}/serverCallId/{server_call_id}"
-                                f"/recordingId/{recording_id}")
+    assert event["subject"] == (
+        f"/recording/call/{properties.correlation_id}/serverCallId/{server_call_id}/recordingId/{recording_id}"
+    )
     assert (data["recordingContentType"], data["recordingChannelType"], data["recordingFormatType"]) == (
-        "Audio", "Mixed", "Wav")
+        "Audio",
+        "Mixed",
+        "Wav",
+    )
     chunk = data["recordingStorageInfo"]["recordingChunks"][0]
     assert chunk["index"] == 0 and chunk["endReason"] == "SessionEnded"
     assert chunk["contentLocation"].startswith(recording_container + "/")
@@ -143,8 +164,9 @@ def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
     metadata = json.loads(download_blob(chunk["metadataLocation"]))
 
     assert metadata["chunkDuration"] == data["recordingDurationMs"] >= 6000
-    assert wav_seconds(wav) == pytest.approx(data["recordingDurationMs"] / 1000 * metadata["emulator"]["wavTimeScale"],
-                                             abs=0.01)
+    assert wav_seconds(wav) == pytest.approx(
+        data["recordingDurationMs"] / 1000 * metadata["emulator"]["wavTimeScale"], abs=0.01
+    )
     assert len(metadata["emulator"]["activeIntervals"]) == 2
     assert len(metadata["emulator"]["pausedIntervals"]) == len(metadata["pauseResumeIntervals"]) == 1
     paused = metadata["emulator"]["pausedIntervals"][0]
@@ -156,12 +178,13 @@ def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
 
 
 async def test_pause_on_start_by_server_call_id_keeps_the_file_in_the_emulator(
-        emulator: EmulatorServer, aio_client: AsyncCallAutomationClient, media_call,
-        eventgrid: EventGridRecorder) -> None:
+    emulator: EmulatorServer, aio_client: AsyncCallAutomationClient, media_call, eventgrid: EventGridRecorder
+) -> None:
     call: MediaCall = media_call()
     server_call_id = call.connection.get_call_properties().server_call_id
-    started = await aio_client.start_recording(server_call_id=server_call_id, pause_on_start=True,
-                                               recording_content_type="audio", recording_format_type="mp3")
+    started = await aio_client.start_recording(
+        server_call_id=server_call_id, pause_on_start=True, recording_content_type="audio", recording_format_type="mp3"
+    )
     recording_id = started.recording_id
     inactive = call.wait("RecordingStateChanged", state="inactive")
     assert inactive["_path"] == "/callbacks"  # no recordingStateCallbackUri: the call's callback
@@ -190,17 +213,21 @@ async def test_pause_on_start_by_server_call_id_keeps_the_file_in_the_emulator(
     assert view["activeIntervals"] == metadata["emulator"]["activeIntervals"]
 
 
-def test_the_end_of_the_call_stops_the_recording(emulator: EmulatorServer, client: CallAutomationClient, media_call,
-                                                 eventgrid: EventGridRecorder) -> None:
+def test_the_end_of_the_call_stops_the_recording(
+    emulator: EmulatorServer, client: CallAutomationClient, media_call, eventgrid: EventGridRecorder
+) -> None:
     call: MediaCall = media_call()
-    started = client.start_recording(call_connection_id=call.id, recording_content_type="audio",
-                                     recording_channel_type="unmixed", recording_format_type="wav",
-                                     channel_affinity=[ChannelAffinity(call.person, 2)])
+    started = client.start_recording(
+        call_connection_id=call.id,
+        recording_content_type="audio",
+        recording_channel_type="unmixed",
+        recording_format_type="wav",
+        channel_affinity=[ChannelAffinity(call.person, 2)],
+    )
     call.wait("RecordingStateChanged", state="active")
     call.hang_up_person()
     call.wait("CallDisconnected")
-    assert call.types("RecordingStateChanged", "CallDisconnected")[-2:] == ["RecordingStateChanged",
-                                                                            "CallDisconnected"]
+    assert call.types("RecordingStateChanged", "CallDisconnected")[-2:] == ["RecordingStateChanged", "CallDisconnected"]
     data = file_event(eventgrid, started.recording_id)["data"]
     assert data["sessionEndReason"] == "CallEnded" and data["recordingChannelType"] == "Unmixed"
     metadata = requests.get(data["recordingStorageInfo"]["recordingChunks"][0]["metadataLocation"], timeout=10).json()
@@ -211,13 +238,16 @@ def test_the_end_of_the_call_stops_the_recording(emulator: EmulatorServer, clien
 def test_recording_errors(client: CallAutomationClient, media_call) -> None:
     call: MediaCall = media_call()
     with pytest.raises(HttpResponseError) as wrong_format:
-        client.start_recording(call_connection_id=call.id, recording_content_type="audio",
-                               recording_format_type="mp4")
+        client.start_recording(call_connection_id=call.id, recording_content_type="audio", recording_format_type="mp4")
     assert (wrong_format.value.status_code, wrong_format.value.error.code) == (400, "8557")
     with pytest.raises(HttpResponseError) as stranger:
-        client.start_recording(call_connection_id=call.id, recording_content_type="audio",
-                               recording_channel_type="unmixed", recording_format_type="wav",
-                               channel_affinity=[ChannelAffinity(PhoneNumberIdentifier("+15550001111"), 1)])
+        client.start_recording(
+            call_connection_id=call.id,
+            recording_content_type="audio",
+            recording_channel_type="unmixed",
+            recording_format_type="wav",
+            channel_affinity=[ChannelAffinity(PhoneNumberIdentifier("+15550001111"), 1)],
+        )
     assert stranger.value.status_code == 400
     assert "channelAffinity[0].participant" in stranger.value.error.message
     with pytest.raises(HttpResponseError) as both:
@@ -231,21 +261,30 @@ def test_recording_errors(client: CallAutomationClient, media_call) -> None:
         client.start_recording(call_connection_id=call.id)
     assert (duplicate.value.status_code, duplicate.value.error.code) == (400, "8559")
 
-    for action in (client.get_recording_properties, client.pause_recording, client.resume_recording,
-                   client.stop_recording):
+    for action in (
+        client.get_recording_properties,
+        client.pause_recording,
+        client.resume_recording,
+        client.stop_recording,
+    ):
         with pytest.raises(ResourceNotFoundError) as unknown:
             action("eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiJ4In0")
         assert unknown.value.status_code == 404 and unknown.value.error.code == "8522"
 
 
-def test_a_missing_container_fails_quietly_as_real_byos_does(emulator: EmulatorServer, client: CallAutomationClient,
-                                                            media_call, recording_container: str) -> None:
+def test_a_missing_container_fails_quietly_as_real_byos_does(
+    emulator: EmulatorServer, client: CallAutomationClient, media_call, recording_container: str
+) -> None:
     call: MediaCall = media_call()
-    started = client.start_recording(call_connection_id=call.id, recording_content_type="audio",
-                                     recording_format_type="wav", recording_storage=
-                                     AzureBlobContainerRecordingStorage(recording_container + "-missing"))
+    started = client.start_recording(
+        call_connection_id=call.id,
+        recording_content_type="audio",
+        recording_format_type="wav",
+        recording_storage=AzureBlobContainerRecordingStorage(recording_container + "-missing"),
+    )
     call.wait("RecordingStateChanged", state="active")
     client.stop_recording(started.recording_id)
-    failed = eventually(lambda: (recording_view(emulator, started.recording_id)["file"] or {}).get("error"),
-                        "the upload failure")
+    failed = eventually(
+        lambda: (recording_view(emulator, started.recording_id)["file"] or {}).get("error"), "the upload failure"
+    )
     assert "ResourceNotFoundError" in failed

@@ -15,8 +15,14 @@ pytestmark = pytest.mark.usefixtures("conformant_events")
 
 
 def media_options(url: str, **overrides: object) -> MediaStreamingOptions:
-    settings = {"transport_url": url, "transport_type": "websocket", "content_type": "audio",
-                "audio_channel_type": "mixed", "start_media_streaming": False, **overrides}
+    settings = {
+        "transport_url": url,
+        "transport_type": "websocket",
+        "content_type": "audio",
+        "audio_channel_type": "mixed",
+        "start_media_streaming": False,
+        **overrides,
+    }
     return MediaStreamingOptions(**settings)  # type: ignore[arg-type]
 
 
@@ -30,14 +36,21 @@ def is_loud(message: dict) -> bool:
 
 
 def test_starts_on_connect_and_streams_audio_speech_and_keys(streaming_call, websocket: WebSocketReceiver) -> None:
-    call: MediaCall = streaming_call(media_streaming=media_options(websocket.url, start_media_streaming=True,
-                                                                   enable_dtmf_tones=True))
+    call: MediaCall = streaming_call(
+        media_streaming=media_options(websocket.url, start_media_streaming=True, enable_dtmf_tones=True)
+    )
     started = call.wait("MediaStreamingStarted")
-    assert update(started) == {"contentType": "Audio", "mediaStreamingStatus": "mediaStreamingStarted",
-                               "mediaStreamingStatusDetails": "subscriptionStarted"}
+    assert update(started) == {
+        "contentType": "Audio",
+        "mediaStreamingStatus": "mediaStreamingStarted",
+        "mediaStreamingStatusDetails": "subscriptionStarted",
+    }
     assert "operationContext" not in started["data"]
-    assert started["data"]["resultInformation"] == {"code": 200, "subCode": 0,
-                                                    "message": "Action completed successfully."}
+    assert started["data"]["resultInformation"] == {
+        "code": 200,
+        "subCode": 0,
+        "message": "Action completed successfully.",
+    }
     subscription = call.connection.get_call_properties().media_streaming_subscription
     assert subscription.state == "active" and subscription.subscribed_content_types == ["audio"]
 
@@ -64,10 +77,12 @@ def test_starts_on_connect_and_streams_audio_speech_and_keys(streaming_call, web
     websocket.wait_until(lambda: websocket.open_sockets == 0, "closed WebSocket")
 
 
-async def test_start_and_stop_on_request_with_the_aio_client(streaming_call, aio_client: AsyncCallAutomationClient,
-                                                             websocket: WebSocketReceiver) -> None:
-    call: MediaCall = streaming_call(media_streaming=media_options(websocket.url, audio_channel_type="unmixed",
-                                                                   audio_format="pcm24KMono"))
+async def test_start_and_stop_on_request_with_the_aio_client(
+    streaming_call, aio_client: AsyncCallAutomationClient, websocket: WebSocketReceiver
+) -> None:
+    call: MediaCall = streaming_call(
+        media_streaming=media_options(websocket.url, audio_channel_type="unmixed", audio_format="pcm24KMono")
+    )
     connection = aio_client.get_call_connection(call.id)
     assert (await connection.get_call_properties()).media_streaming_subscription.state == "inactive"
 
@@ -91,23 +106,30 @@ async def test_start_and_stop_on_request_with_the_aio_client(streaming_call, aio
     assert again.value.status_code == 400 and again.value.error.code == "8585"
 
 
-def test_bidirectional_stream_accepts_audio_from_the_app(streaming_call, control: EmulatorControl,
-                                                         websocket: WebSocketReceiver) -> None:
-    call: MediaCall = streaming_call(media_streaming=media_options(websocket.url, start_media_streaming=True,
-                                                                   enable_bidirectional=True))
+def test_bidirectional_stream_accepts_audio_from_the_app(
+    streaming_call, control: EmulatorControl, websocket: WebSocketReceiver
+) -> None:
+    call: MediaCall = streaming_call(
+        media_streaming=media_options(websocket.url, start_media_streaming=True, enable_bidirectional=True)
+    )
     call.wait("MediaStreamingStarted")
     websocket.wait_for("AudioMetadata")
     websocket.send({"kind": "AudioData", "audioData": {"data": base64.b64encode(bytes(640)).decode()}})
-    eventually(lambda: any("app sent AudioData" in e["summary"] for e in control.timeline(call.id)),
-               "the app's audio in the call timeline")
+    eventually(
+        lambda: any("app sent AudioData" in e["summary"] for e in control.timeline(call.id)),
+        "the app's audio in the call timeline",
+    )
 
 
 def test_unreachable_transport_url_fails_with_8603(streaming_call) -> None:
     call: MediaCall = streaming_call(media_streaming=media_options(closed_port_url()))
     call.connection.start_media_streaming(operation_context="try")
     failed = call.wait("MediaStreamingFailed", operationContext="try")
-    assert update(failed) == {"contentType": "Audio", "mediaStreamingStatus": "mediaStreamingFailed",
-                              "mediaStreamingStatusDetails": "initialWebSocketConnectionFailed"}
+    assert update(failed) == {
+        "contentType": "Audio",
+        "mediaStreamingStatus": "mediaStreamingFailed",
+        "mediaStreamingStatusDetails": "initialWebSocketConnectionFailed",
+    }
     assert failed["data"]["resultInformation"]["subCode"] == 8603
     assert failed["data"]["resultInformation"]["code"] == 500
     assert call.connection.get_call_properties().media_streaming_subscription.state == "inactive"
@@ -123,14 +145,18 @@ def test_start_without_streaming_options_is_rejected(streaming_call) -> None:
     assert "mediaStreamingOptions" in raised.value.error.message
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"transport_url": "https://example.com/ws"}, "mediaStreamingOptions.transportUrl"),
-    ({"audio_channel_type": "stereo"}, "mediaStreamingOptions.audioChannelType"),
-    ({"audio_format": "pcm8KMono"}, "mediaStreamingOptions.audioFormat"),
-    ({"content_type": "video"}, "mediaStreamingOptions.contentType"),
-])
-def test_invalid_options_on_create_are_400_naming_the_field(streaming_call, websocket: WebSocketReceiver,
-                                                            overrides: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"transport_url": "https://example.com/ws"}, "mediaStreamingOptions.transportUrl"),
+        ({"audio_channel_type": "stereo"}, "mediaStreamingOptions.audioChannelType"),
+        ({"audio_format": "pcm8KMono"}, "mediaStreamingOptions.audioFormat"),
+        ({"content_type": "video"}, "mediaStreamingOptions.contentType"),
+    ],
+)
+def test_invalid_options_on_create_are_400_naming_the_field(
+    streaming_call, websocket: WebSocketReceiver, overrides: dict, field: str
+) -> None:
     with pytest.raises(HttpResponseError) as raised:
         streaming_call(media_streaming=media_options(websocket.url, **overrides))
     assert raised.value.status_code == 400

@@ -13,8 +13,13 @@ PHRASE = "I need help with my bill, please."
 
 
 def transcription_options(url: str, **overrides: object) -> TranscriptionOptions:
-    settings = {"transport_url": url, "transport_type": "websocket", "locale": "en-US", "start_transcription": False,
-                **overrides}
+    settings = {
+        "transport_url": url,
+        "transport_type": "websocket",
+        "locale": "en-US",
+        "start_transcription": False,
+        **overrides,
+    }
     return TranscriptionOptions(**settings)  # type: ignore[arg-type]
 
 
@@ -27,16 +32,19 @@ def final_text(message: dict) -> bool:
 
 
 def test_transcribes_what_the_caller_says(streaming_call, websocket: WebSocketReceiver) -> None:
-    call: MediaCall = streaming_call(transcription=transcription_options(websocket.url,
-                                                                         enable_intermediate_results=True))
+    call: MediaCall = streaming_call(
+        transcription=transcription_options(websocket.url, enable_intermediate_results=True)
+    )
     subscription = call.connection.get_call_properties().transcription_subscription
     assert subscription.state == "inactive" and subscription.locale == "en-US"
     assert subscription.subscribed_result_types == ["final", "intermediate"]
 
     call.connection.start_transcription(locale="en-GB", operation_context="listen")
     started = call.wait("TranscriptionStarted", operationContext="listen")
-    assert update(started) == {"transcriptionStatus": "transcriptionStarted",
-                               "transcriptionStatusDetails": "subscriptionStarted"}
+    assert update(started) == {
+        "transcriptionStatus": "transcriptionStarted",
+        "transcriptionStatusDetails": "subscriptionStarted",
+    }
     metadata = websocket.wait_for("TranscriptionMetadata")["transcriptionMetadata"]
     assert metadata["locale"] == "en-GB" and metadata["callConnectionId"] == call.id
     assert metadata["subscriptionId"] and metadata["correlationId"]
@@ -57,8 +65,10 @@ def test_transcribes_what_the_caller_says(streaming_call, websocket: WebSocketRe
 
     call.connection.update_transcription(locale="fr-FR", operation_context="french")
     updated = call.wait("TranscriptionUpdated", operationContext="french")
-    assert update(updated) == {"transcriptionStatus": "transcriptionUpdated",
-                               "transcriptionStatusDetails": "transcriptionLocaleUpdated"}
+    assert update(updated) == {
+        "transcriptionStatus": "transcriptionUpdated",
+        "transcriptionStatusDetails": "transcriptionLocaleUpdated",
+    }
     assert call.connection.get_call_properties().transcription_subscription.locale == "fr-FR"
 
     call.connection.stop_transcription(operation_context="done")
@@ -67,8 +77,9 @@ def test_transcribes_what_the_caller_says(streaming_call, websocket: WebSocketRe
     assert call.connection.get_call_properties().transcription_subscription.state == "inactive"
 
 
-async def test_starts_on_connect_and_stops_with_the_aio_client(streaming_call, aio_client: AsyncCallAutomationClient,
-                                                               websocket: WebSocketReceiver) -> None:
+async def test_starts_on_connect_and_stops_with_the_aio_client(
+    streaming_call, aio_client: AsyncCallAutomationClient, websocket: WebSocketReceiver
+) -> None:
     call: MediaCall = streaming_call(transcription=transcription_options(websocket.url, start_transcription=True))
     started = call.wait("TranscriptionStarted")
     assert "operationContext" not in started["data"]
@@ -92,8 +103,10 @@ def test_unreachable_transport_url_fails_with_8578(streaming_call) -> None:
     call: MediaCall = streaming_call(transcription=transcription_options(closed_port_url()))
     call.connection.start_transcription(operation_context="try")
     failed = call.wait("TranscriptionFailed", operationContext="try")
-    assert update(failed) == {"transcriptionStatus": "transcriptionFailed",
-                              "transcriptionStatusDetails": "streamConnectionUnsuccessful"}
+    assert update(failed) == {
+        "transcriptionStatus": "transcriptionFailed",
+        "transcriptionStatusDetails": "streamConnectionUnsuccessful",
+    }
     assert failed["data"]["resultInformation"]["subCode"] == 8578
     assert call.connection.get_call_properties().transcription_subscription.state == "inactive"
 

@@ -71,8 +71,14 @@ def test_pstn_agent_without_caller_id_is_a_settings_error():
 
 
 def participants(*raw_ids: str) -> list[dict]:
-    return [{"identifier": {"rawId": raw_id, "kind": "phoneNumber", "phoneNumber": {"value": raw_id[2:]}},
-             "isMuted": False, "isOnHold": False} for raw_id in raw_ids]
+    return [
+        {
+            "identifier": {"rawId": raw_id, "kind": "phoneNumber", "phoneNumber": {"value": raw_id[2:]}},
+            "isMuted": False,
+            "isOnHold": False,
+        }
+        for raw_id in raw_ids
+    ]
 
 
 async def test_caller_hanging_up_while_with_the_agent_ends_the_call_for_the_agent_too():

