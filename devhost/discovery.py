@@ -24,7 +24,8 @@ log = logging.getLogger("devhost")
 
 HTTP_TRIGGER = "httpTrigger"
 EVENT_GRID_TRIGGER = "eventGridTrigger"
-SUPPORTED_TRIGGERS = (HTTP_TRIGGER, EVENT_GRID_TRIGGER)
+TIMER_TRIGGER = "timerTrigger"
+SUPPORTED_TRIGGERS = (HTTP_TRIGGER, EVENT_GRID_TRIGGER, TIMER_TRIGGER)
 DEFAULT_SCRIPT_FILE = "function_app.py"
 
 _module_counter = itertools.count(1)
@@ -116,6 +117,8 @@ class FunctionSpec:
     route: RouteTemplate | None = None
     methods: frozenset[str] | None = None
     auth_level: str | None = None
+    schedule: str | None = None  # a timer trigger's NCRONTAB schedule, possibly a %SETTING% expression
+    run_on_startup: bool = False
     unsupported_parameters: list[str] = field(default_factory=list)
 
     @property
@@ -203,6 +206,9 @@ def describe_functions(function_app: FunctionRegister) -> list[FunctionSpec]:
             methods = trigger_dict.get("methods")
             spec.methods = frozenset(str(method).upper() for method in methods) if methods else None
             spec.auth_level = str(trigger_dict.get("authLevel", "")) or None
+        if spec.trigger_type == TIMER_TRIGGER:
+            spec.schedule = str(trigger_dict.get("schedule", ""))
+            spec.run_on_startup = bool(trigger_dict.get("runOnStartup", False))
         binding_names = {binding["name"] for binding in bindings}
         variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         spec.unsupported_parameters = [

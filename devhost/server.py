@@ -24,6 +24,7 @@ from azure.functions.eventgrid import EventGridEventInConverter
 from devhost.discovery import (
     EVENT_GRID_TRIGGER,
     HTTP_TRIGGER,
+    TIMER_TRIGGER,
     FunctionSpec,
     describe_functions,
     find_function_app,
@@ -35,6 +36,7 @@ from devhost.settings import (
     read_local_settings,
     read_route_prefix,
 )
+from devhost.timers import TimerRunner
 
 T = TypeVar("T")
 
@@ -71,6 +73,7 @@ class HostState:
 
 
 STATE = web.AppKey("devhost_state", HostState)
+TIMERS = web.AppKey("devhost_timers", TimerRunner)
 
 
 def create_app(app_dir: Path, settings_file: Path | None = None) -> web.Application:
@@ -93,8 +96,12 @@ def create_app(app_dir: Path, settings_file: Path | None = None) -> web.Applicat
 
     app = web.Application()
     app[STATE] = state
+    app[TIMERS] = TimerRunner(functions, _invoke)
+    app.on_startup.append(_start_timers)
+    app.on_cleanup.append(_stop_timers)
     app.router.add_get("/admin/host/status", _host_status)
     app.router.add_get("/admin/functions", _list_functions)
+    app.router.add_post("/admin/functions/{name}", _run_function)
     app.router.add_route("*", EVENT_GRID_WEBHOOK, _event_grid_webhook)
     if route_prefix:
         app.router.add_route("*", f"/{route_prefix}", _http_trigger)
@@ -123,12 +130,37 @@ def functions_table(state: HostState, base_url: str) -> str:
             where = f"[{','.join(sorted(spec.methods)) if spec.methods else 'ALL'}] {url}"
         elif url:
             where = f"{spec.trigger_type} {url}"
+        elif spec.trigger_type == TIMER_TRIGGER:
+            where = f"timerTrigger {spec.schedule}"
         else:
             where = f"{spec.trigger_type} (not run by devhost)"
         lines += [f"\t{spec.name}: {where}", ""]
     if not state.functions:
         lines += ["\t(no functions found)", ""]
     return "\n".join(lines)
+
+
+async def _start_timers(app: web.Application) -> None:
+    app[TIMERS].start()
+
+
+async def _stop_timers(app: web.Application) -> None:
+    await app[TIMERS].stop()
+
+
+async def _run_function(request: web.Request) -> web.Response:
+    """The host's admin API for non-HTTP functions: run a timer function now (202 once it has run)."""
+    timers = request.app[TIMERS]
+    name = request.match_info["name"].lower()
+    spec = next((timer for timer in timers.timers if timer.name.lower() == name), None)
+    if spec is None:
+        return web.Response(status=404, text=f"No timer function named {request.match_info['name']!r}\n")
+    try:
+        await timers.fire(spec, reason="This function was programmatically called via the host APIs.")
+    except Exception:
+        log.exception("Function 'Functions.%s' failed", spec.name)
+        return web.Response(status=500, text=f"Function {spec.name} failed; see the host's log\n")
+    return web.Response(status=202)
 
 
 async def _host_status(request: web.Request) -> web.Response:

@@ -120,7 +120,10 @@ async def test_admin_endpoints(host: DevHost, client: aiohttp.ClientSession) -> 
     assert listing["hello"]["servedByDevhost"]
 
 
-async def test_second_app_in_same_process_with_route_prefix(host: DevHost, client: aiohttp.ClientSession) -> None:
+async def test_second_app_in_same_process_with_route_prefix(
+    host: DevHost, client: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TICK_SCHEDULE", "0 0 0 1 1 *")
     with DevHost(PREFIX_APP) as prefixed:
         async with client.get(f"{prefixed.url}/custom/hello/bob") as response:
             assert await response.text() == "prefixed hello bob"
@@ -132,4 +135,4 @@ async def test_second_app_in_same_process_with_route_prefix(host: DevHost, clien
             assert await response.text() == "hello bob"
         async with client.get(f"{prefixed.url}/admin/functions") as response:
             tick = next(function for function in await response.json() if function["name"] == "tick")
-        assert not tick["servedByDevhost"] and tick["invoke_url_template"] is None
+        assert tick["servedByDevhost"] and tick["invoke_url_template"] is None

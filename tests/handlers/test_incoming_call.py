@@ -2,16 +2,16 @@
 
 import pytest
 
-from handlers import router
+
 from handlers.call_routing import RoutingRule
 from shared.seed import put_routing_rule
-from tests.fixtures.fakes import incoming_call, make_context
+from tests.fixtures.fakes import dispatch, incoming_call, make_context
 
 
 async def test_call_to_the_demo_line_is_answered_into_the_ivr():
     ctx, acs, store = make_context()
 
-    await router.dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
 
     [answer] = acs.ops
     assert answer.name == "answer_call"
@@ -26,8 +26,8 @@ async def test_call_to_the_demo_line_is_answered_into_the_ivr():
 async def test_redelivered_incoming_call_is_answered_once():
     ctx, acs, store = make_context()
 
-    await router.dispatch(incoming_call(), ctx)
-    await router.dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
 
     assert acs.names() == ["answer_call"]
     assert len(store.states) == 1
@@ -37,9 +37,9 @@ async def test_retry_after_a_crash_before_bookkeeping_reuses_the_repeatability_i
     ctx, acs, store = make_context()
     acs.fail_with["answer_call"] = TimeoutError("answer timed out")
     with pytest.raises(TimeoutError):
-        await router.dispatch(incoming_call(), ctx)
+        await dispatch(incoming_call(), ctx)
 
-    await router.dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
 
     first, second = acs.calls("answer_call")
     assert first.kwargs["headers"] == second.kwargs["headers"]
@@ -50,8 +50,8 @@ async def test_busy_line_is_rejected_and_redelivery_does_not_reject_again():
     ctx, acs, _ = make_context()
     await put_routing_rule(ctx, RoutingRule(number="+18005550100", mode="busy"))
 
-    await router.dispatch(incoming_call(), ctx)
-    await router.dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
 
     [reject] = acs.ops
     assert reject.name == "reject_call" and reject.kwargs["call_reject_reason"] == "busy"
@@ -61,7 +61,7 @@ async def test_forwarding_number_redirects_to_an_acs_user():
     ctx, acs, store = make_context()
     await put_routing_rule(ctx, RoutingRule(number="+18005550100", mode="forward", forward_to="8:acs:r_user"))
 
-    await router.dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
 
     [redirect] = acs.ops
     assert redirect.name == "redirect_call" and redirect.args[1].raw_id == "8:acs:r_user"

@@ -2,10 +2,10 @@
 
 from dataclasses import replace
 
-from handlers import router
+
 from handlers.call_routing import RoutingRule
 from shared.pairings import InMemoryPairings, Pairing
-from tests.fixtures.fakes import deliver, incoming_call, make_context
+from tests.fixtures.fakes import dispatch, deliver, incoming_call, make_context
 
 PROXY, BUYER, SELLER = "+18005550142", "+14255550101", "+14255550102"
 
@@ -18,7 +18,7 @@ def context():
 
 
 async def connected_masked_call(ctx):
-    await router.dispatch(incoming_call(caller=BUYER, callee=PROXY), ctx)
+    await dispatch(incoming_call(caller=BUYER, callee=PROXY), ctx)
     [call] = ctx.acs.client.answered.values()
     await deliver(ctx, "call_connected", call, operationContext="masking")
     return call
@@ -45,7 +45,7 @@ async def test_the_peer_is_invited_from_the_proxy_number_with_the_pairing_named(
 async def test_a_caller_in_no_pairing_is_rejected_as_forbidden():
     ctx, acs, _ = context()
 
-    await router.dispatch(incoming_call(caller="+14255550199", callee=PROXY), ctx)
+    await dispatch(incoming_call(caller="+14255550199", callee=PROXY), ctx)
 
     [reject] = acs.calls("reject_call")
     assert reject.kwargs["call_reject_reason"] == "forbidden" and not acs.calls("answer_call")

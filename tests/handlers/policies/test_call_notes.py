@@ -2,8 +2,8 @@
 
 import logging
 
-from handlers import router
-from tests.fixtures.fakes import answered_call, call_at_main_menu
+
+from tests.fixtures.fakes import dispatch, answered_call, call_at_main_menu
 from tests.fixtures.recording_fakes import recording_context, typed_event
 
 FAILED_STREAM = {
@@ -31,7 +31,7 @@ async def test_media_streaming_started_then_stopped_is_noted_once_each():
     )
 
     for event in (started, started, stopped):
-        await router.dispatch(event, ctx)
+        await dispatch(event, ctx)
 
     note = store.states[call].data["media_streaming"]
     assert note["status"] == "mediaStreamingStopped" and note["error"] is None
@@ -44,7 +44,7 @@ async def test_a_streaming_failure_is_logged_and_noted_without_touching_the_flow
     call = await call_at_main_menu(ctx)
 
     with caplog.at_level(logging.WARNING):
-        await router.dispatch(
+        await dispatch(
             typed_event("media_streaming_started", "MediaStreamingFailed", call, **FAILED_STREAM), ctx
         )
 
@@ -68,8 +68,8 @@ async def test_transcription_updates_and_failures_are_noted():
         resultInformation={"code": 500, "subCode": 8578, "message": "Transcription failed."},
     )
 
-    await router.dispatch(typed_event("transcription_updated", "TranscriptionUpdated", call), ctx)
-    await router.dispatch(failed, ctx)
+    await dispatch(typed_event("transcription_updated", "TranscriptionUpdated", call), ctx)
+    await dispatch(failed, ctx)
 
     note = store.states[call].data["transcription"]
     assert [details for _, details in note["history"]] == ["transcriptionLocaleUpdated", "streamConnectionUnsuccessful"]

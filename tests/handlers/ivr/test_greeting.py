@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from azure.communication.callautomation import FileSource, TextSource
 
-from handlers import router
+
 from shared.state import InMemoryStateStore
-from tests.fixtures.fakes import CALLER, answered_call, deliver, event, incoming_call, make_context
+from tests.fixtures.fakes import dispatch, CALLER, answered_call, deliver, event, incoming_call, make_context
 
 
 async def test_connected_call_hears_greeting_then_main_menu():
@@ -74,14 +74,14 @@ async def test_call_connected_that_overtakes_the_state_write_greets_once_and_kee
         return properties
 
     acs.answer_call = answer_then_connect
-    await router.dispatch(incoming_call(), ctx)
+    await dispatch(incoming_call(), ctx)
     [call] = acs.answered.values()
 
     assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
     assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())  # not reset to answering
     assert next(iter(store.incoming.values())).outcome == "answered"
-    await router.dispatch(delivered[0], ctx)  # a redelivery of that CallConnected is recognised
-    await router.dispatch(incoming_call(), ctx)  # and so is a redelivered IncomingCall
+    await dispatch(delivered[0], ctx)  # a redelivery of that CallConnected is recognised
+    await dispatch(incoming_call(), ctx)  # and so is a redelivered IncomingCall
     assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
 
 
@@ -110,7 +110,7 @@ async def test_concurrent_deliveries_of_an_overtaking_call_connected_greet_once(
     del store.states[call]  # CallConnected overtook the IncomingCall handler's state write
     connected = event("call_connected", call_connection_id=call, event_id="connected-1")
 
-    await asyncio.gather(*(router.dispatch(connected, ctx) for _ in range(3)))
+    await asyncio.gather(*(dispatch(connected, ctx) for _ in range(3)))
 
     assert acs.names().count("play_media") == 1 and acs.names().count("start_recognizing_media") == 1
     assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())
@@ -158,10 +158,10 @@ async def test_call_whose_handler_died_before_writing_its_state_is_still_greeted
     store = StateWriteFails()
     ctx = replace(ctx, state=store)
     with pytest.raises(ConnectionResetError):
-        await router.dispatch(incoming_call(), ctx)
+        await dispatch(incoming_call(), ctx)
     await asyncio.sleep(0)
     with contextlib.suppress(ConnectionResetError):  # Event Grid retries: a no-op, or the same answer again
-        await router.dispatch(incoming_call(), ctx)
+        await dispatch(incoming_call(), ctx)
     answers = acs.calls("answer_call")
     assert len({str(answer.kwargs["headers"]) for answer in answers}) == 1
     [call] = acs.answered.values()

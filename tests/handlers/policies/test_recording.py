@@ -2,8 +2,8 @@
 
 from azure.core.exceptions import HttpResponseError
 
-from handlers import router
-from tests.fixtures.fakes import CALLER, answered_call, deliver
+
+from tests.fixtures.fakes import dispatch, CALLER, answered_call, deliver
 from tests.fixtures.recording_fakes import CONTAINER, recording_context, typed_event
 
 
@@ -85,7 +85,7 @@ async def test_a_failed_start_is_noted():
         resultInformation={"code": 400, "subCode": 8557, "message": "bad format"},
     )
 
-    await router.dispatch(failed, ctx)
+    await dispatch(failed, ctx)
 
     note = store.states[call].data["recording"]
     assert note["state"] == "failed" and note["error"] == "400/8557 bad format"
