@@ -18,7 +18,7 @@ from emulator.scripting import prompt_texts
 from .localstack import IVR_NUMBER, KNOWN_ORDER, ORDER_STATUS_TEXT, BenchStack, caller_number
 from .probe import SPAN_LABELS, TimelineSignals
 from .stats import Summary, cpu_seconds, peak_rss_mib, process_cpu_seconds, rss_mib, thread_cpu_seconds
-from .timelines import STEPS, audit_order_status_call, ivr_is_recorded, step_latencies
+from .timelines import STEPS, audit_order_status_call, declared, ivr_is_recorded, step_latencies
 
 Entry = Any  # emulator.timeline.TimelineEntry, read in-process
 MAX_INPUT_ATTEMPTS = 3
@@ -127,7 +127,7 @@ class Caller:
                 lambda e: (
                     e.kind == "callback"
                     and e.summary in ("RecognizeCompleted", "RecognizeFailed")
-                    and e.detail.get("operationContext") == context
+                    and declared(e.detail.get("operationContext")) == context
                 ),
                 f"the {context} result",
             )
@@ -160,7 +160,7 @@ def _is_request(entry: Entry, operation: str, context: str) -> bool:
     if entry.kind != "request" or entry.summary != operation or entry.detail.get("status", 500) >= 300:
         return False
     body = entry.detail.get("body")
-    return isinstance(body, dict) and body.get("operationContext") == context
+    return isinstance(body, dict) and declared(body.get("operationContext")) == context
 
 
 class Driver:

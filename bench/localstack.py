@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from devhost.stack import LocalStack, StackPorts
+from devhost.stack import NEVER, LocalStack, StackPorts
 from emulator.control_client import EmulatorControl
 from emulator.scripting import ScriptedCaller
 
@@ -71,7 +71,7 @@ def bench_stack(time_scale: float, ports: StackPorts | None = None) -> Iterator[
     saved_environment = dict(os.environ)
     probe = HostProbe().install()
     clients.use(None)
-    stack = LocalStack(ports=ports or StackPorts.free(), time_scale=time_scale)
+    stack = LocalStack(ports=ports or StackPorts.free(), time_scale=time_scale, watchdog_schedule=NEVER)
     try:
         stack.start()
         bench = BenchStack(stack=stack, probe=probe)

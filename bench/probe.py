@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from .timelines import declared
+
 EVENT_PREFIX = "Microsoft.Communication."
 
 
@@ -55,8 +57,7 @@ CURRENT: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("ben
 APP_SPANS = (
     ("shared.clients", "verify_callback", "auth"),
     ("shared.state", "TableStateStore.load", "state.read"),
-    ("shared.state", "TableStateStore.save", "state.write"),
-    ("shared.state", "TableStateStore.create", "state.write"),
+    ("shared.state", "TableStateStore.commit", "state.write"),
     ("shared.state", "TableStateStore.get_incoming_call", "state.read"),
     ("shared.state", "TableStateStore.put_incoming_call", "state.write"),
     ("shared.lookup", "TableLookup.get", "lookup"),
@@ -66,7 +67,7 @@ APP_SPANS = (
     ("shared.acs", "ActionRunner.reject", "acs"),
     # Not I/O itself (its reads and writes are counted above): a callback that found no state yet and adopted the
     # call from its IncomingCall record, because it overtook the IncomingCall handler's state write.
-    ("shared.flow", "_answered_call", "adopt"),
+    ("shared.engine", "Engine._adopt", "adopt"),
 )
 SPAN_LABELS = ("auth", "state.read", "state.write", "lookup", "acs")
 COUNTERS = ("adopt",)
@@ -85,7 +86,7 @@ def _describe(kind: str, body: bytes) -> tuple[list[tuple[str, str]], str]:
             continue
         data = item.get("data") if isinstance(item.get("data"), dict) else {}
         event_type = str(item.get("type") or item.get("eventType") or "")
-        events.append((event_type.removeprefix(EVENT_PREFIX), str(data.get("operationContext") or "")))
+        events.append((event_type.removeprefix(EVENT_PREFIX), declared(data.get("operationContext"))))
         call_id = call_id or str(data.get("callConnectionId") or data.get("serverCallId") or "")
     return events, call_id
 

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.engine import split_context
+
 ANSWER = ("AnswerCall", "ivr")  # answered into the "ivr" flow, its name as operation context
 GREETING = ("CallMedia_Play", "greeting")
 MENU = ("CallMedia_Recognize", "main-menu")
@@ -41,10 +43,15 @@ STEPS = (
 )
 
 
+def declared(context: Any) -> str:
+    """An operationContext as the flow declared it, without the number of the claim that issued it."""
+    return (split_context(context)[0] or "") if isinstance(context, str) else ""
+
+
 def request_key(entry: dict[str, Any]) -> tuple[str, str]:
     body = entry.get("detail", {}).get("body") or {}
     context = body.get("operationContext") if isinstance(body, dict) else None
-    return entry["summary"], context or ""
+    return entry["summary"], declared(context)
 
 
 def accepted(entry: dict[str, Any]) -> bool:
@@ -58,7 +65,7 @@ def step_latencies(timeline: list[dict[str, Any]]) -> dict[str, float]:
         for index, entry in enumerate(timeline):
             if entry["kind"] != step.trigger_kind or entry["summary"] != step.trigger:
                 continue
-            context = entry.get("detail", {}).get("operationContext") or ""
+            context = declared(entry.get("detail", {}).get("operationContext"))
             if step.trigger_context and context != step.trigger_context:
                 continue
             answer = next(
@@ -103,7 +110,7 @@ def audit_order_status_call(timeline: list[dict[str, Any]], *, recorded: bool) -
     """Every order-status call: 1 answer, 1 greeting, 1 order prompt, 1 status, 2 menus (+1 per failed input),
     and 1 recording start when the IVR is recorded (RECORDING_ENABLED_FLOWS)."""
     failures = Counter(
-        entry.get("detail", {}).get("operationContext") or ""
+        declared(entry.get("detail", {}).get("operationContext"))
         for entry in timeline
         if entry["kind"] == "callback" and entry["summary"] == "RecognizeFailed"
     )

@@ -24,6 +24,8 @@ from receiver.server import ReceiverServer
 logger = logging.getLogger(__name__)
 
 INCOMING_CALL_FUNCTION = "incoming_call"
+# A timer schedule that does not come round in a test run (once a year); the admin API runs the function on demand.
+NEVER = "0 0 0 1 1 *"
 RECORDING_FUNCTION = "recording_file_status"
 
 
@@ -49,6 +51,8 @@ class LocalStack:
 
     ports: StackPorts = field(default_factory=StackPorts)
     time_scale: float = 1.0
+    # NCRONTAB for the app's watchdog; None keeps the settings file's. Tests use NEVER and run it when they choose.
+    watchdog_schedule: str | None = None
     app_dir: Path = REPO_ROOT
     azurite: Azurite | None = None
     emulator: EmulatorServer | None = None
@@ -120,6 +124,9 @@ class LocalStack:
             "RECORDING_CONTAINER_URL": f"http://127.0.0.1:{self.azurite.blob_port}/devstoreaccount1/recordings",
             "RECEIVER_WEBSOCKET_URL": self.receiver.url,
             "RECEIVER_TOKEN": self.receiver_token,
+            # Step deadlines shrink with the emulator's time, so a lost event is recovered as soon as it would be.
+            "WATCHDOG_TIME_SCALE": str(min(self.time_scale, 1.0)),
+            **({"WATCHDOG_SCHEDULE": self.watchdog_schedule} if self.watchdog_schedule else {}),
         }
 
     def _webhook(self, function_name: str) -> str:

@@ -1,44 +1,14 @@
-"""The app's call logic: one module per flow step or event family, composed into one router."""
+"""The app's call logic: the flows it runs, the policies around them, and the engine that drives both.
 
-from handlers import (
-    api_announce,
-    api_dtmf_recognition,
-    call_ended,
-    incoming_call,
-    ivr_agent,
-    ivr_goodbye,
-    ivr_greeting,
-    ivr_menu,
-    ivr_order_status,
-    ivr_payment,
-    masking,
-    outbound_ivr,
-    recording,
-    recording_files,
-    reminder_call,
-    streaming,
-    transcription,
-)
-from shared.routing import Router
+Each flow is one package or module with its transition table (a Flow); each policy one module. Adding a flow is
+writing it and listing it here once.
+"""
 
-router = Router(
-    incoming_call.router,
-    # Before the flows: a recorded call's recording starts before its flow can reach a step that pauses it.
-    recording.router,
-    ivr_greeting.router,
-    ivr_menu.router,
-    ivr_order_status.router,
-    ivr_payment.router,
-    ivr_agent.router,
-    ivr_goodbye.router,
-    reminder_call.router,
-    outbound_ivr.router,
-    masking.router,
-    api_announce.router,
-    api_dtmf_recognition.router,
-    recording_files.router,
-    streaming.router,
-    transcription.router,
-    # Last: flows' own CallDisconnected handlers (reminder_call) must see the event before it ends the call.
-    call_ended.router,
-)
+from handlers import ivr, masking, reminder
+from handlers.outbound import API, announce, external_ivr
+from handlers.policies import POLICIES, recording
+from shared.engine import Engine, Flow
+
+FLOWS: tuple[Flow, ...] = (ivr.FLOW, reminder.FLOW, masking.FLOW, external_ivr.FLOW, announce.FLOW, API)
+
+engine = Engine(FLOWS, POLICIES, after_issue=recording.after_issue)

@@ -7,9 +7,10 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from handlers import api_announce, api_reminders, outbound, outbound_ivr, reminder
-from handlers.api_dtmf_recognition import received_keys
+from handlers import api_reminders, outbound, reminder
 from handlers.api_media import parse_prompts, prompts_json
+from handlers.outbound import announce, external_ivr
+from handlers.policies.continuous_dtmf import received_keys
 from shared.acs import identifier
 from shared.api import ApiRequest, Reply, call_id, identifier_json, participant_json
 from shared.context import Context
@@ -19,7 +20,7 @@ from shared.validation import Body, target
 
 logger = logging.getLogger(__name__)
 
-FLOWS = (reminder.FLOW, outbound_ivr.FLOW)
+FLOWS = (reminder.FLOW.name, external_ivr.NAME)
 MAX_TARGETS = 20
 LOCATORS = {"serverCallId": "server_call_id", "groupCallId": "group_call_id", "roomId": "room_id"}
 
@@ -40,7 +41,7 @@ async def place_call(request: ApiRequest, ctx: Context) -> Reply:
     flow = body.text("flow", max_length=40)
     if flow is not None and flow not in FLOWS:
         raise BadRequest(f"flow must be one of {', '.join(FLOWS)} (or absent: the call is driven through the API)")
-    if flow == reminder.FLOW:
+    if flow == reminder.FLOW.name:
         return await api_reminders.create_reminder(request, ctx)
     targets = parse_targets(body)
     caller_id = outbound.caller_id_for(body.phone_number("callerId"), targets, ctx.settings)
@@ -52,11 +53,11 @@ async def place_call(request: ApiRequest, ctx: Context) -> Reply:
             "participant with POST /api/calls/{callId}/participants and customContext, or transfer with it"
         )
     data: dict[str, Any] = {}
-    if flow == outbound_ivr.FLOW:
+    if flow == external_ivr.NAME:
         if len(targets) != 1:
             raise BadRequest("the external-ivr flow dials exactly one target")
         data = {
-            "dtmf": outbound_ivr.parse_sequence(body.data.get("dtmf"), "dtmf"),
+            "dtmf": external_ivr.parse_sequence(body.data.get("dtmf"), "dtmf"),
             "hang_up_after_dtmf": body.boolean("hangUpAfterDtmf"),
         }
     properties = await outbound.dial(
@@ -89,7 +90,7 @@ async def connect_call(request: ApiRequest, ctx: Context) -> Reply:
         raise BadRequest("give exactly one of serverCallId, groupCallId or roomId")
     locator = {LOCATORS[given[0]]: body.text(given[0], max_length=1024)}
     announcement = parse_prompts(body, "announce", ctx, required=False)
-    flow = api_announce.FLOW if announcement else outbound.API_FLOW
+    flow = announce.NAME if announcement else outbound.API_FLOW
     data = {"announcement": prompts_json(announcement), "stay": body.boolean("stay")} if announcement else {}
     properties = await outbound.connect(
         ctx, locator=locator, flow=flow, data=data, request_options=request.repeatability("connect")
@@ -100,7 +101,7 @@ async def connect_call(request: ApiRequest, ctx: Context) -> Reply:
 async def get_call(request: ApiRequest, ctx: Context) -> Reply:
     """GET /calls/{callId}: ACS's view (state, properties, participants) and the app's (flow, step, data)."""
     call = call_id(request)
-    state, _ = await ctx.state.load(call_connection_id=call, event_id="")
+    state = (await ctx.state.load(call)).state
     app_view = {
         "flow": state.flow if state else None,
         "step": state.step if state else None,

@@ -7,19 +7,19 @@ the caller has finished keying: an agent desktop must not record card digits by 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from collections.abc import Callable
 
 from azure.core.exceptions import HttpResponseError
 
-from handlers import recording
+from handlers.policies import recording
+from handlers.policies.call_notes import Note
 from shared.api import ApiRequest, NotFound, Reply, call_id
-from shared.call_notes import Note, Update, write_note
 from shared.context import Context
+from shared.engine import update_data
 from shared.errors import AppError, BadRequest
 from shared.recordings import RecordingOptions
 from shared.settings import CHANNELS, RECORDING_COMBINATIONS, RECORDING_CONTENTS, RECORDING_FORMATS
-from shared.state import CallState
+from shared.state import CallState, http_date
 from shared.validation import Body
 
 # ACS's subcode for "a recording is already in progress for this call".
@@ -35,7 +35,7 @@ class Conflict(AppError):
 async def known_call(request: ApiRequest, ctx: Context) -> CallState:
     """The state of the call in the route, or 404: recordings are noted on the app's state of the call."""
     call = call_id(request)
-    state, _ = await ctx.state.load(call_connection_id=call, event_id="")
+    state = (await ctx.state.load(call)).state
     if state is None:
         raise NotFound(f"call {call} is not known to this app")
     return state
@@ -86,64 +86,84 @@ async def start(request: ApiRequest, ctx: Context) -> Reply:
         raise Conflict(f"call {state.call_connection_id} is already being recorded (recording {note['id']})")
     options = parse_options(request.body, ctx, state.data.get("caller"))
     key = request.idempotency_key or str(uuid.uuid4())
+    start = recording.start_action(
+        ctx.settings,
+        state,
+        options,
+        key=f"{state.call_connection_id}/recording/api/{key}",
+        now_http=http_date(ctx.clock()),
+    )
     try:
-        recording_id = await recording.start(
-            ctx,
-            state,
-            options,
-            repeatability_key=f"{state.call_connection_id}/recording/api/{key}",
-            first_sent=format_datetime(datetime.now(UTC), usegmt=True),
-        )
+        recording_id = await ctx.acs.start_recording(start, state.call_connection_id)
     except HttpResponseError as exc:
         if getattr(exc.error, "code", None) == ALREADY_RECORDING:
             raise Conflict(f"call {state.call_connection_id} is already being recorded: {exc.message}") from exc
         raise
-    await write_note(ctx, state.call_connection_id, recording.RECORDING, fresh(recording_id, options), marker=None)
+    await ctx.recordings.put_owner(recording.owner(state, recording_id))
+    # A new note, forgetting the recording before it (which has stopped), but not its history.
+    await save_note(ctx, state, lambda old: recording.started({"history": old.get("history", [])}, start, recording_id))
     return Reply(202, {"recordingId": recording_id, "pausedOnStart": options.pause_on_start})
 
 
-def fresh(recording_id: str, options: RecordingOptions) -> Update:
-    """A note for a new recording, forgetting the one before it (which has stopped)."""
-    started = recording.started(recording_id, options)
-    return lambda note: started({"history": note.get("history", [])})
+async def save_note(ctx: Context, state: CallState, update: Callable[[Note], Note]) -> None:
+    """Replace the call's recording note with update(note), under the state's ETag."""
+    await update_data(
+        ctx, state.call_connection_id, lambda current: {recording.RECORDING: update(recording.recording_note(current))}
+    )
+
+
+async def live_recording_id(ctx: Context, state: CallState) -> tuple[str, Note]:
+    """The id of the call's live recording (409 if none), and its note.
+
+    A recording the policy started whose RecordingStateChanged has not arrived yet is known only by its request:
+    replaying that request (same Repeatability-Request-ID) makes ACS answer with the recording's id.
+    """
+    current = live_recording(state)
+    recording_id = current.get("id")
+    start = recording.start_of(current)
+    if not recording_id and start is not None:
+        recording_id = await ctx.acs.start_recording(start, state.call_connection_id)
+    if not recording_id:
+        raise Conflict(f"call {state.call_connection_id} has no recording id yet; try again in a moment")
+    return recording_id, current
 
 
 async def pause(request: ApiRequest, ctx: Context) -> Reply:
     """POST /calls/{callId}/recording/pause: pause until resumed (sensitive-input pauses do not resume it)."""
     state = await known_call(request, ctx)
-    note = live_recording(state)
-    await ctx.acs.client.pause_recording(note["id"])
-    await write_note(ctx, state.call_connection_id, recording.RECORDING, wanted(recording.PAUSED), marker=None)
-    return Reply(202, {"recordingId": note["id"], "wanted": recording.PAUSED})
+    recording_id, _ = await live_recording_id(ctx, state)
+    await ctx.acs.client.pause_recording(recording_id)
+    await save_note(ctx, state, wanted(recording.PAUSED))
+    return Reply(202, {"recordingId": recording_id, "wanted": recording.PAUSED})
 
 
 async def resume(request: ApiRequest, ctx: Context) -> Reply:
     """POST /calls/{callId}/recording/resume: resume, unless the caller is keying sensitive digits (409)."""
     state = await known_call(request, ctx)
-    note = live_recording(state)
-    refuse_while_sensitive(note, state, "resume the recording")
-    await ctx.acs.client.resume_recording(note["id"])
-    await write_note(ctx, state.call_connection_id, recording.RECORDING, wanted(recording.ACTIVE), marker=None)
-    return Reply(202, {"recordingId": note["id"], "wanted": recording.ACTIVE})
+    refuse_while_sensitive(live_recording(state), state, "resume the recording")
+    recording_id, _ = await live_recording_id(ctx, state)
+    await ctx.acs.client.resume_recording(recording_id)
+    await save_note(ctx, state, wanted(recording.ACTIVE))
+    return Reply(202, {"recordingId": recording_id, "wanted": recording.ACTIVE})
 
 
 async def stop(request: ApiRequest, ctx: Context) -> Reply:
     """DELETE /calls/{callId}/recording: stop; the file is indexed once ACS reports it ready."""
     state = await known_call(request, ctx)
-    note = live_recording(state)
-    await ctx.acs.client.stop_recording(note["id"])
-    await write_note(ctx, state.call_connection_id, recording.RECORDING, lambda n: {**n, "stopped": True}, marker=None)
+    recording_id, _ = await live_recording_id(ctx, state)
+    await ctx.acs.client.stop_recording(recording_id)
+    await save_note(ctx, state, lambda current: {**current, "stopped": True})
     return Reply(204)
 
 
-def wanted(value: str) -> Update:
+def wanted(value: str) -> Callable[[Note], Note]:
     return lambda note: {**note, "wanted": value}
 
 
 async def list_recordings(request: ApiRequest, ctx: Context) -> Reply:
     """GET /calls/{callId}/recordings: the call's finished recordings, and the one in progress if any."""
     call = call_id(request)
-    state, _ = await ctx.state.load(call_connection_id=call, event_id="")
+    state = (await ctx.state.load(call)).state
     finished = await ctx.recordings.list(call)
     if state is None and not finished:
         raise NotFound(f"call {call} is not known to this app")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from handlers import outbound, reminder
+from handlers import outbound
+from handlers.reminder import prompts as reminder
 from shared.api import ApiRequest, NotFound, Reply
 from shared.context import Context
 from shared.errors import BadRequest
@@ -33,7 +34,7 @@ async def create_reminder(request: ApiRequest, ctx: Context) -> Reply:
     properties = await outbound.dial(
         ctx,
         targets=[to],
-        flow=reminder.FLOW,
+        flow=reminder.NAME,
         data={"reminder_id": reminder_id, "name": name, "when": when.isoformat(), "outcome": reminder.PENDING},
         caller_id=caller_id,
         request_options=request.repeatability("reminders"),
@@ -52,7 +53,7 @@ async def get_reminder(request: ApiRequest, ctx: Context) -> Reply:
     row = await ctx.reminders.get(reminder_id)
     if row is None:
         raise NotFound(f"no reminder {reminder_id}")
-    state, _ = await ctx.state.load(call_connection_id=row["call_connection_id"], event_id="")
+    state = (await ctx.state.load(row["call_connection_id"])).state
     outcome = state.data.get("outcome", reminder.PENDING) if state else reminder.PENDING
     return Reply(200, reminder_json(reminder_id, row, outcome))
 

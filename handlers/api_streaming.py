@@ -2,7 +2,7 @@
 the transcript the WebSocket receiver stored.
 
 Both go to RECEIVER_WEBSOCKET_URL, which every call is answered with (shared/streaming.py); ACS reports the
-outcome as MediaStreaming*/Transcription* events (handlers/streaming.py, handlers/transcription.py).
+outcome as MediaStreaming*/Transcription* events, noted by handlers/policies/call_notes.py.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from handlers.api_recordings import Conflict
-from handlers.transcription import TRANSCRIPTION
+from handlers.policies.call_notes import TRANSCRIPTION
 from shared.api import ApiRequest, NotFound, Reply, call_id
-from shared.call_notes import write_note
 from shared.context import Context
+from shared.engine import update_data
 from shared.errors import BadRequest
 from shared.settings import Settings
 
@@ -80,15 +80,13 @@ async def stop_transcription(request: ApiRequest, ctx: Context) -> Reply:
 
 
 async def note_locale(ctx: Context, call: str, chosen: str | None) -> None:
-    await write_note(ctx, call, TRANSCRIPTION, lambda note: {**note, "locale": chosen}, marker=None)
+    await update_data(ctx, call, lambda state: {TRANSCRIPTION: {**state.data.get(TRANSCRIPTION, {}), "locale": chosen}})
 
 
 async def get_transcript(request: ApiRequest, ctx: Context) -> Reply:
     """GET /calls/{callId}/transcript: what was said, final results only, in speaking order."""
     call = call_id(request)
     lines = await ctx.transcripts.lines(call)
-    if not lines:
-        state, _ = await ctx.state.load(call_connection_id=call, event_id="")
-        if state is None:
-            raise NotFound(f"call {call} is not known to this app")
+    if not lines and (await ctx.state.load(call)).state is None:
+        raise NotFound(f"call {call} is not known to this app")
     return Reply(200, {"callConnectionId": call, "lines": [line.to_json() for line in lines]})

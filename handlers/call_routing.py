@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import ivr, masking
+from handlers import masking
 from shared.events import Identifier, IncomingCall
 from shared.settings import Settings
-
-FLOWS = frozenset({ivr.FLOW})
 
 ANSWER = "answer"
 REDIRECT = "redirect"
@@ -96,27 +94,29 @@ def decide_route(
     settings: Settings,
     now: datetime,
     pairing: tuple[str, str] | None = None,
+    answerable: Collection[str] = (),
 ) -> RouteDecision:
     """Reject blocked callers and busy lines, forward or redirect after hours, otherwise answer into a flow.
 
-    pairing is the caller's (pairing name, peer) on a masking proxy number, looked up by the caller.
+    pairing is the caller's (pairing name, peer) on a masking proxy number, looked up by the caller; answerable
+    names the flows a rule may answer into (others fall back to ROUTING_DEFAULT_FLOW).
     """
     rule = rule or RoutingRule(number=rule_key(call.callee))
     if matches(call.caller, settings.routing_blocked_callers + rule.blocked_callers):
         return RouteDecision(action=REJECT, reason="blocked caller", reject_reason="forbidden")
     if rule.mode == "busy":
         return RouteDecision(action=REJECT, reason="line busy", reject_reason="busy")
-    if rule.mode == masking.FLOW:
+    if rule.mode == masking.NAME:
         if pairing is None:
             return RouteDecision(action=REJECT, reason="caller in no pairing", reject_reason="forbidden")
         name, peer = pairing
         data = {"pairing": name, "peer": peer, "proxy": rule.number}
-        return RouteDecision(action=ANSWER, reason="masked call", flow=masking.FLOW, data=data)
+        return RouteDecision(action=ANSWER, reason="masked call", flow=masking.NAME, data=data)
     if rule.mode == "forward" and rule.forward_to:
         return RouteDecision(action=REDIRECT, reason="number forwards", target=rule.forward_to)
     hours = rule.business_hours or settings.routing_business_hours
     after_hours_target = rule.after_hours_target or settings.routing_after_hours_target
     if hours and after_hours_target and not is_open(hours, rule.timezone or settings.routing_timezone, now):
         return RouteDecision(action=REDIRECT, reason="after hours", target=after_hours_target)
-    flow = rule.flow if rule.flow in FLOWS else settings.routing_default_flow
+    flow = rule.flow if rule.flow in answerable else settings.routing_default_flow
     return RouteDecision(action=ANSWER, reason="answered", flow=flow)

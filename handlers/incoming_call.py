@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from handlers import masking
 from handlers.call_routing import ANSWER, REDIRECT, RoutingRule, decide_route, rule_key
 from shared.context import Context
+from shared.engine import Flow
+from shared.errors import StateConflict
 from shared.events import IncomingCall
 from shared.logging import call_logger, mask
-from shared.routing import Router
 from shared.state import ANSWERING, CallState, IncomingCallRecord
 
 logger = logging.getLogger(__name__)
 
-router = Router()
 
-
-@router.register("IncomingCall")
-async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
+async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[Flow]) -> None:
     """Apply the called number's routing rule; a redelivered IncomingCall is a no-op once handled."""
     log = call_logger(logger, call)
     # Independent reads, concurrently: a redelivery pays for a rule it does not need, a first delivery saves a trip.
@@ -34,9 +33,10 @@ async def on_incoming_call(call: IncomingCall, ctx: Context) -> None:
         return
     rule = RoutingRule.from_entity(rule_key(call.callee), entity) if entity else None
     pairing = None
-    if rule is not None and rule.mode == masking.FLOW:
+    if rule is not None and rule.mode == masking.NAME:
         pairing = await ctx.pairings.find(proxy=rule.number, caller=call.caller.phone_number or call.caller.raw_id)
-    decision = decide_route(call, rule, ctx.settings, ctx.clock(), pairing)
+    answerable = {flow.name for flow in flows if flow.answers_incoming}
+    decision = decide_route(call, rule, ctx.settings, ctx.clock(), pairing, answerable)
     log.info(
         "Call from %s to %s: %s (%s)",
         mask(call.caller.raw_id),
@@ -92,8 +92,15 @@ async def answer(
     # The state (unless a CallConnected has already created it from the record) and the final record, in two
     # partitions, concurrently. If only the record is written (a crash), the first callback still creates the
     # state from it, as it does when it overtakes this write; a redelivered IncomingCall is then a no-op.
-    # No event marker: IncomingCall redeliveries are recognised by the record, not by the call's partition.
-    state = CallState(call_connection_id=call_connection_id, flow=flow, step=ANSWERING, data=data)
+    state = CallState(
+        call_connection_id=call_connection_id,
+        server_call_id=call.server_call_id,
+        flow=flow,
+        step=ANSWERING,
+        data=data,
+        deadline=ctx.clock()
+        + timedelta(seconds=ctx.settings.watchdog_grace_seconds + ctx.settings.claim_lease_seconds),
+    )
     answered = IncomingCallRecord(
         server_call_id=call.server_call_id,
         outcome="answered",
@@ -101,8 +108,14 @@ async def answer(
         data=data,
         call_connection_id=call_connection_id,
     )
-    await asyncio.gather(ctx.state.create(state=state), ctx.state.put_incoming_call(record=answered))
+    await asyncio.gather(create_state(state, ctx), ctx.state.put_incoming_call(record=answered))
     call_logger(logger, call).info("Answered into %s as call %s", flow, call_connection_id)
+
+
+async def create_state(state: CallState, ctx: Context) -> None:
+    # A CallConnected that overtook this write has already created (and moved) the call.
+    with contextlib.suppress(StateConflict):
+        await ctx.state.commit(state)
 
 
 def first_sent_of(call: IncomingCall, ctx: Context) -> str:

@@ -1,42 +1,43 @@
 """Number masking: a call to a proxy number is joined to the caller's paired party, the proxy shown as caller id.
 
 The IncomingCall routing (mode "masking") answers only callers in a pairing of that proxy and puts the pairing
-in the call's state; this module invites the peer with an X-MS-Custom-Pairing header naming the pairing, and
+in the call's state; this flow invites the peer with an X-MS-Custom-Pairing header naming the pairing, and
 ends the call for both as soon as either of them leaves.
 """
 
 from __future__ import annotations
 
 from shared.actions import AddParticipant, HangUp
-from shared.context import Context
-from shared.events import CallEvent, ParticipantEvent, ParticipantsUpdated
-from shared.flow import Transition, advance
-from shared.routing import Router
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
+from shared.events import ParticipantsUpdated
 from shared.settings import E164
 from shared.state import ANSWERING, CallState
 
-FLOW = "masking"
+NAME = "masking"
 CONNECTING = "connecting-peer"
 CONNECTED = "connected"
 HANGING_UP = "hanging-up"
 PEER = "masking-peer"
 PAIRING_HEADER = "X-MS-Custom-Pairing"
 
-router = Router()
-
 
 def raw_id(party: str) -> str:
     return f"4:{party}" if E164.match(party) else party
 
 
-def invite_peer(state: CallState, ctx: Context) -> Transition:
-    """Ring the peer from the proxy number, naming the pairing in the call's custom context."""
+def both_parties(state: CallState) -> set[str]:
+    return {state.data["caller"], raw_id(state.data["peer"])}
+
+
+async def invite_peer(turn: Turn) -> Transition:
+    """The caller is answered: ring the peer from the proxy number, naming the pairing in the custom context."""
+    state = turn.state
     peer, header = state.data["peer"], {PAIRING_HEADER: state.data["pairing"]}
     is_phone = bool(E164.match(peer))
     invite = AddParticipant(
         target=peer,
         caller_id=state.data["proxy"] if is_phone else None,
-        invitation_timeout=ctx.settings.masking_invitation_timeout_seconds,
+        invitation_timeout=turn.settings.masking_invitation_timeout_seconds,
         sip_headers=header if is_phone else None,
         voip_headers=None if is_phone else header,
         operation_context=PEER,
@@ -44,46 +45,58 @@ def invite_peer(state: CallState, ctx: Context) -> Transition:
     return Transition(step=CONNECTING, actions=(invite,))
 
 
-@router.register("CallConnected", operation_context=FLOW)
-async def on_caller_connected(event: CallEvent, ctx: Context) -> None:
-    """The caller is answered: invite their peer."""
-    await advance(event, ctx, decide=lambda state: invite_peer(state, ctx), from_steps={ANSWERING})
-
-
-@router.register("AddParticipantSucceeded", operation_context=PEER)
-async def on_peer_joined(event: ParticipantEvent, ctx: Context) -> None:
+async def on_peer_joined(turn: Turn) -> Transition:
     """Both parties are talking."""
-    await advance(event, ctx, decide=lambda state: Transition(step=CONNECTED), from_steps={CONNECTING})
+    return Transition(step=CONNECTED)
 
 
-@router.register("AddParticipantFailed", operation_context=PEER)
-async def on_peer_unreachable(event: ParticipantEvent, ctx: Context) -> None:
-    """The peer did not answer: end the call."""
-    await advance(
-        event,
-        ctx,
-        decide=lambda state: Transition(step=HANGING_UP, actions=(HangUp(for_everyone=True),)),
-        from_steps={CONNECTING},
-    )
+async def hang_up(turn: Turn) -> Transition:
+    """The peer did not answer, or one party left: end the call for everyone."""
+    return Transition(step=HANGING_UP, actions=(HangUp(for_everyone=True),))
 
 
-@router.register("ParticipantsUpdated")
-async def on_participants_updated(event: ParticipantsUpdated, ctx: Context) -> None:
+async def on_participants_updated(turn: Turn) -> Transition | None:
     """When either party leaves a connected masked call, end it for the other one too.
 
     Snapshots may arrive out of order, so only one newer than the first showing both parties counts.
     """
+    event, state = turn.event, turn.state
+    assert isinstance(event, ParticipantsUpdated)
     present = {participant.identifier.raw_id for participant in event.participants}
+    both_present = both_parties(state) <= present
+    joined_at = state.data.get("joined_sequence")
+    if both_present and joined_at is None:
+        return turn.stay(joined_sequence=event.sequence_number)
+    if not both_present and joined_at is not None and event.sequence_number > joined_at:
+        return await hang_up(turn)
+    return None
 
-    def decide(state: CallState) -> Transition | None:
-        if state.flow != FLOW or state.step not in (CONNECTING, CONNECTED):
-            return None
-        both_present = {state.data["caller"], raw_id(state.data["peer"])} <= present
-        joined_at = state.data.get("joined_sequence")
-        if both_present and joined_at is None:
-            return Transition(step=state.step, data={"joined_sequence": event.sequence_number})
-        if not both_present and joined_at is not None and event.sequence_number > joined_at:
-            return Transition(step=HANGING_UP, actions=(HangUp(for_everyone=True),))
-        return None
 
-    await advance(event, ctx, decide=decide)
+async def check_parties(turn: Turn) -> Transition:
+    """The watchdog's look at the call: both parties there means connected, anything else ends the call."""
+    present = set(turn.event.data.get("participants", ()))
+    if both_parties(turn.state) <= present:
+        return Transition(step=CONNECTED)
+    return await hang_up(turn)
+
+
+async def invite_late(turn: Turn) -> Transition:
+    """CallConnected never arrived: invite the peer once ACS says the caller is connected."""
+    if turn.event.data.get("state") != "connected":
+        return Transition(step=ANSWERING, wait=turn.settings.watchdog_grace_seconds)
+    return await invite_peer(turn)
+
+
+FLOW = Flow(
+    name=NAME,
+    steps=(ANSWERING, CONNECTING, CONNECTED, HANGING_UP),
+    transitions=(
+        On("CallConnected", ANSWERING, invite_peer),
+        On("AddParticipantSucceeded", CONNECTING, on_peer_joined, context=PEER),
+        On("AddParticipantFailed", CONNECTING, hang_up, context=PEER),
+        On("ParticipantsUpdated", (CONNECTING, CONNECTED), on_participants_updated),
+        On(STEP_OVERDUE, ANSWERING, invite_late),
+        On(STEP_OVERDUE, (CONNECTING, CONNECTED), check_parties),
+        On(STEP_OVERDUE, HANGING_UP, hang_up),
+    ),
+)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import logging
 
 from shared.context import Context
-from shared.recordings import EVENT_TYPE, IndexedRecording, RecordingFileStatus
-from shared.routing import Router
+from shared.recordings import IndexedRecording, RecordingFileStatus
 
 logger = logging.getLogger(__name__)
 
-router = Router()
 
-
-@router.register(EVENT_TYPE)
 async def on_recording_file_status(event: RecordingFileStatus, ctx: Context) -> None:
     """Write the recording's index row: its call, blob locations, duration and end reason (an idempotent upsert)."""
     owner = await ctx.recordings.owner(event.recording_id)

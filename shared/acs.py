@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from shared.actions import (
     Action,
@@ -20,9 +22,10 @@ from shared.actions import (
     Recognize,
     ResumeRecording,
     SendDtmf,
+    StartRecording,
 )
 from shared.logging import mask
-from shared.recordings import RecordingOptions
+from shared.state import Outbox
 
 if TYPE_CHECKING:
     from azure.communication.callautomation import CommunicationIdentifier, FileSource, SsmlSource, TextSource
@@ -77,6 +80,24 @@ def _sources(prompts: Sequence[Prompt]) -> list[FileSource | TextSource | SsmlSo
     return [play_source(prompt) for prompt in prompts]
 
 
+@dataclass(frozen=True)
+class RecordingNotStarted:
+    """The result of a StartRecording that ACS refused: the call goes on unrecorded, and the reason is kept."""
+
+    message: str
+
+
+ActionResult = str | RecordingNotStarted | None
+
+
+@dataclass(frozen=True)
+class CallProbe:
+    """A call as ACS reports it when the watchdog asks: connection state and the raw ids of everyone present."""
+
+    state: str
+    participants: frozenset[str]
+
+
 CallOptions = Callable[[str], Mapping[str, Any]]
 
 
@@ -116,31 +137,23 @@ class ActionRunner:
         )
         return properties.call_connection_id
 
-    async def start_recording(
-        self,
-        *,
-        call_connection_id: str,
-        options: RecordingOptions,
-        callback_url: str,
-        repeatability_key: str,
-        first_sent: str,
-    ) -> str:
-        """Start recording a call; returns the recording id (the same one again for a repeated key)."""
-        storage = sdk().AzureBlobContainerRecordingStorage(options.container_url) if options.container_url else None
+    async def start_recording(self, action: StartRecording, call_connection_id: str) -> str:
+        """Start recording a call; returns the recording id (the same one again for the same request)."""
+        storage = sdk().AzureBlobContainerRecordingStorage(action.container_url) if action.container_url else None
         affinity = None
-        if options.caller_channel is not None:
-            channel, caller = options.caller_channel
+        if action.caller_channel is not None:
+            channel, caller = action.caller_channel
             affinity = [sdk().ChannelAffinity(target_participant=identifier(caller), channel=channel)]
         properties = await self.client.start_recording(
             call_connection_id=call_connection_id,
-            recording_state_callback_url=callback_url,
-            recording_content_type=options.content,
-            recording_channel_type=options.channel,
-            recording_format_type=options.format,
-            pause_on_start=options.pause_on_start,
+            recording_state_callback_url=action.callback_url,
+            recording_content_type=action.content,
+            recording_channel_type=action.channel,
+            recording_format_type=action.format,
+            pause_on_start=action.pause_on_start,
             recording_storage=storage,
             channel_affinity=affinity,
-            headers=repeatability_headers(repeatability_key, first_sent),
+            headers=repeatability_headers(action.repeatability_key, action.first_sent),
         )
         return properties.recording_id
 
@@ -159,19 +172,45 @@ class ActionRunner:
         )
 
     async def run(
-        self, call_connection_id: str, actions: Sequence[Action], *, repeatability_key: str, first_sent: str
-    ) -> None:
-        """Issue actions in order on one call. A call that is already gone (404) ends the batch quietly."""
+        self, call_connection_id: str, outbox: Outbox, *, clock: Callable[[], datetime]
+    ) -> list[ActionResult]:
+        """Issue an outbox's actions in order while its lease lasts; returns each action's result (a recording id or
+        RecordingNotStarted for StartRecording, else None). A call that is already gone (404) ends the batch quietly."""
         connection = self.client.get_call_connection(call_connection_id)
-        for index, action in enumerate(actions):
-            headers = repeatability_headers(f"{repeatability_key}/{index}", first_sent) if action.repeatable else None
+        results: list[ActionResult] = []
+        for index, action in enumerate(outbox.actions):
+            if not outbox.leased(clock()):
+                # Past the lease, the watchdog may already be recovering the step: sending more could repeat it.
+                logger.warning(
+                    "Lease on call %s ran out; %s and what followed it were not sent", call_connection_id, action.kind
+                )
+                return results
+            key = f"{call_connection_id}/{outbox.claim}/{index}"
+            headers = repeatability_headers(key, outbox.first_sent) if action.repeatable else None
             try:
-                await self._issue(connection, action, headers)
+                results.append(await self._issue(call_connection_id, connection, action, headers))
             except ResourceNotFoundError:
                 logger.warning("Call %s is gone; skipped %s and what followed it", call_connection_id, action.kind)
-                return
+                return results
+        return results
 
-    async def _issue(self, connection: Any, action: Action, headers: dict[str, str] | None) -> None:
+    async def probe(self, call_connection_id: str) -> CallProbe | None:
+        """What ACS says about a call now: its state and who is in it; None if ACS no longer knows the call."""
+        connection = self.client.get_call_connection(call_connection_id)
+        try:
+            properties = await connection.get_call_properties()
+            participants = {participant.identifier.raw_id async for participant in connection.list_participants()}
+        except ResourceNotFoundError:
+            return None
+        connection_state = properties.call_connection_state
+        state = str(getattr(connection_state, "value", connection_state) or "").lower()
+        if state == "disconnected":
+            return None
+        return CallProbe(state=state, participants=frozenset(participants))
+
+    async def _issue(
+        self, call_connection_id: str, connection: Any, action: Action, headers: dict[str, str] | None
+    ) -> ActionResult:
         match action:
             case Play():
                 await connection.play_media(
@@ -214,17 +253,34 @@ class ActionRunner:
                     operation_context=action.operation_context,
                     **_with_headers(headers),
                 )
+            case StartRecording():
+                try:
+                    return await self.start_recording(action, call_connection_id)
+                except HttpResponseError as exc:
+                    if isinstance(exc, ResourceNotFoundError):
+                        raise
+                    # The flow goes on unrecorded rather than not at all.
+                    logger.error("Could not start recording call %s: %s", call_connection_id, exc.message)
+                    return RecordingNotStarted(str(exc.message))
             case PauseRecording() | ResumeRecording():
-                await self._change_recording(action)
+                await self._change_recording(action, call_connection_id)
             case HangUp():
                 await connection.hang_up(action.for_everyone, **_with_headers(headers))
             case _:
                 raise TypeError(f"unknown action {action!r}")
+        return None
 
-    async def _change_recording(self, action: PauseRecording | ResumeRecording) -> None:
+    async def _change_recording(self, action: PauseRecording | ResumeRecording, call_connection_id: str) -> None:
         change = self.client.pause_recording if isinstance(action, PauseRecording) else self.client.resume_recording
+        recording_id = action.recording_id
+        if not recording_id and action.start is not None:
+            # The same StartRecording request again: ACS answers with the recording it started for it.
+            recording_id = await self.start_recording(action.start, call_connection_id)
+        if not recording_id:
+            logger.warning("No recording to %s on call %s", action.kind, call_connection_id)
+            return
         try:
-            await change(action.recording_id)
+            await change(recording_id)
         except ResourceNotFoundError:
             # The recording has stopped (the API, or the call ending); the call itself may be fine, so carry on.
-            logger.warning("Recording %s is gone; skipped %s", action.recording_id, action.kind)
+            logger.warning("Recording %s is gone; skipped %s", recording_id, action.kind)

@@ -1,10 +1,10 @@
-"""Call actions as plain, serialisable data: what a handler wants ACS to do, kept in the state's outbox."""
+"""Call actions as plain, serialisable data: what a flow wants ACS to do, kept in the call's outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, ClassVar, Self
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,22 @@ class Action:
     kind: ClassVar[str] = ""
     # Whether ACS honours Repeatability-Request-ID for this action (contract §1.2).
     repeatable: ClassVar[bool] = False
-    # Media actions can be cancelled with cancel_all_media_operations.
+    # Media actions play to or listen to the call; their results arrive as Play*/Recognize* events.
     is_media: ClassVar[bool] = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **asdict(self)}
+
+    def tagged(self, tag: str) -> Self:
+        """This action with tag appended to its operation context (if it has one), e.g. "main-menu/7".
+
+        The tag names the claim that issued the action, so a result of an older prompt of the same step is told
+        apart from the result of the newest one.
+        """
+        context = getattr(self, "operation_context", None)
+        if not context:
+            return self
+        return replace(self, operation_context=f"{context}/{tag}")  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,24 +118,60 @@ class SendDtmf(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PauseRecording(Action):
-    """Pause a recording, e.g. while the caller keys card digits; pausing a paused recording changes nothing."""
+class StartRecording(Action):
+    """Start recording the call. It carries its own Repeatability-Request-ID key and first-sent time, so the exact
+    request can be replayed later to learn the recording id from ACS (see PauseRecording)."""
 
-    recording_id: str
+    callback_url: str
+    repeatability_key: str
+    first_sent: str
+    content: str = "audio"
+    channel: str = "mixed"
+    format: str = "wav"
+    pause_on_start: bool = False
+    container_url: str | None = None
+    # (channel, raw id): pin one participant, the caller, to a channel of an unmixed recording.
+    caller_channel: tuple[int, str] | None = None
+
+    kind: ClassVar[str] = "start-recording"
+    repeatable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseRecording(Action):
+    """Pause a recording, e.g. while the caller keys card digits; pausing a paused recording changes nothing.
+
+    Without a recording_id (its RecordingStateChanged has not been seen yet), `start` is replayed with its
+    Repeatability-Request-ID: ACS answers with the recording it started the first time, or starts it now.
+    """
+
+    recording_id: str = ""
+    start: StartRecording | None = None
 
     kind: ClassVar[str] = "pause-recording"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ResumeRecording(Action):
-    recording_id: str
+    recording_id: str = ""
+    start: StartRecording | None = None
 
     kind: ClassVar[str] = "resume-recording"
 
 
 ACTION_TYPES: dict[str, type[Action]] = {
     cls.kind: cls
-    for cls in (Play, Recognize, CancelAllMedia, AddParticipant, HangUp, SendDtmf, PauseRecording, ResumeRecording)
+    for cls in (
+        Play,
+        Recognize,
+        CancelAllMedia,
+        AddParticipant,
+        HangUp,
+        SendDtmf,
+        StartRecording,
+        PauseRecording,
+        ResumeRecording,
+    )
 }
 
 
@@ -140,6 +187,8 @@ def action_from_dict(value: Mapping[str, Any]) -> Action:
             item = tuple(Prompt(**prompt) for prompt in item)
         elif f.name == "choices":
             item = tuple(Choice(label=c["label"], phrases=tuple(c["phrases"]), tone=c.get("tone")) for c in item)
+        elif f.name == "start":
+            item = action_from_dict({"kind": StartRecording.kind, **item}) if item else None
         elif isinstance(item, list):
             item = tuple(item)
         arguments[f.name] = item

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +25,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Who holds a claim's lease: unique per process, readable in logs (host, pid, a random suffix for restarts).
+INSTANCE_ID = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:6]}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Context:
     settings: Settings
@@ -30,6 +37,7 @@ class Context:
     routing_rules: Lookup
     orders: Lookup
     clock: Callable[[], datetime] = field(default=utc_now)
+    instance_id: str = INSTANCE_ID
     # In-memory defaults serve unit tests; clients.build_context always passes the Table Storage ones.
     reminders: Lookup = field(default_factory=InMemoryLookup)
     pairings: Pairings = field(default_factory=InMemoryPairings)

@@ -126,6 +126,16 @@ class Settings:
     transcription_locale: str = "en-US"
     transcripts_table_name: str = "transcripts"
 
+    # Exactly once under faults (docs/app-flows.md "Delivery semantics"): how long a claim's lease lasts, when the
+    # watchdog runs and how long each step may wait before it recovers the call, and how long ended calls are kept.
+    claim_lease_seconds: float = 30.0
+    watchdog_schedule: str = "0 */1 * * * *"
+    watchdog_grace_seconds: float = 30.0
+    watchdog_idle_seconds: float = 600.0
+    watchdog_audio_seconds: float = 30.0
+    watchdog_time_scale: float = 1.0
+    state_retention_hours: float = 72.0
+
     @property
     def callback_url(self) -> str:
         """Where ACS posts this app's mid-call events."""
@@ -221,6 +231,13 @@ class Settings:
             "transcription_enabled_flows": reader.names("TRANSCRIPTION_ENABLED_FLOWS"),
             "transcription_locale": reader.locale("TRANSCRIPTION_LOCALE"),
             "transcripts_table_name": reader.table_name("TRANSCRIPTS_TABLE_NAME"),
+            "claim_lease_seconds": reader.number("CLAIM_LEASE_SECONDS", minimum=1, maximum=600),
+            "watchdog_schedule": reader.schedule("WATCHDOG_SCHEDULE"),
+            "watchdog_grace_seconds": reader.number("WATCHDOG_GRACE_SECONDS", minimum=0, maximum=3600),
+            "watchdog_idle_seconds": reader.number("WATCHDOG_IDLE_SECONDS", minimum=1, maximum=86400),
+            "watchdog_audio_seconds": reader.number("WATCHDOG_AUDIO_SECONDS", minimum=0, maximum=3600),
+            "watchdog_time_scale": reader.number("WATCHDOG_TIME_SCALE", minimum=0.001, maximum=1),
+            "state_retention_hours": reader.number("STATE_RETENTION_HOURS", minimum=0.01, maximum=8760),
         }
         _check_combinations(values, reader.problems)
         if reader.problems:
@@ -301,6 +318,18 @@ class _Reader:
             return value
 
         return self._read(name, parse, f"an integer from {minimum} to {maximum}")
+
+    def number(self, name: str, *, minimum: float, maximum: float) -> float | None:
+        def parse(raw: str) -> float:
+            value = float(raw)
+            if not minimum <= value <= maximum:
+                raise ValueError(raw)
+            return value
+
+        return self._read(name, parse, f"a number from {minimum:g} to {maximum:g}")
+
+    def schedule(self, name: str) -> str | None:
+        return self._read(name, _ncrontab, 'a six-field NCRONTAB schedule such as "0 */1 * * * *"')
 
     def phone_number(self, name: str) -> str | None:
         return self._read(name, _phone_number, "an E.164 phone number such as +15551230199")
@@ -391,6 +420,13 @@ def _phone_number(raw: str) -> str:
 
 def _target(raw: str) -> str:
     if not (E164.match(raw) or ACS_USER.match(raw)):
+        raise ValueError(raw)
+    return raw
+
+
+def _ncrontab(raw: str) -> str:
+    # The Functions timer trigger's format: {second} {minute} {hour} {day} {month} {day-of-week}.
+    if len(raw.split()) != 6 or not re.fullmatch(r"[0-9*/,\-A-Za-z ]+", raw):
         raise ValueError(raw)
     return raw
 

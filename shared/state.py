@@ -1,9 +1,12 @@
-"""Per-call state with optimistic concurrency, an outbox of pending actions and exactly-once event markers.
+"""Per-call state with optimistic concurrency, a leased outbox of actions and exactly-once event markers.
 
-Layout in one table: the call's state is the row (PartitionKey=callConnectionId, RowKey="state"); every
-processed event leaves a marker row (RowKey="event:<id>") written in the same transaction as the state
-change, so a redelivered event is recognised atomically. IncomingCall bookkeeping lives in its own
-partition, keyed by the serverCallId, because the call connection id only exists once the call is answered.
+Layout in one table: the call's state is the row (PartitionKey=callConnectionId, RowKey="state"); every event that
+changed the call leaves a marker row (RowKey="event:<id>") written in the same entity-group transaction as the
+state, so a redelivered event is recognised atomically. IncomingCall bookkeeping lives in its own partition, keyed
+by the serverCallId, because the call connection id only exists once the call is answered.
+
+Every write goes through one primitive, StateStore.commit: an insert (a new call) or an ETag-guarded replace,
+with the event's marker in the same transaction. The engine (shared/engine.py) owns the one retry loop around it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
 
 from shared.actions import Action, action_from_dict
 from shared.errors import StateConflict
@@ -29,6 +32,10 @@ INCOMING_ROW = "incoming"
 # Every answered call starts at ANSWERING (until CallConnected) and finishes at ENDED.
 ANSWERING = "answering"
 ENDED = "ended"
+# Entity-group transactions hold at most 100 operations.
+BATCH_LIMIT = 100
+# HTTP statuses that mean "someone else changed it first" for a conditional write or an insert.
+CONFLICT_STATUSES = frozenset({404, 409, 412})
 
 
 # Characters table keys may hold without escaping; anything else is hashed into a stable key.
@@ -36,8 +43,10 @@ _SAFE_KEY = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 
 
 def table_key(value: str) -> str:
-    """value itself when it is a safe table key, else a stable hash of it."""
-    return value if _SAFE_KEY.fullmatch(value) else uuid.uuid5(uuid.NAMESPACE_URL, value).hex
+    """value itself when it is a safe table key, else a stable hash of it (lone surrogates included)."""
+    if _SAFE_KEY.fullmatch(value):
+        return value
+    return uuid.uuid5(uuid.NAMESPACE_URL, value.encode("utf-8", "surrogatepass").hex()).hex
 
 
 def marker_row(event_id: str) -> str:
@@ -46,54 +55,128 @@ def marker_row(event_id: str) -> str:
 
 def incoming_partition(server_call_id: str) -> str:
     # serverCallId is base64 and may contain "/", which table keys forbid.
-    return f"incoming-{uuid.uuid5(uuid.NAMESPACE_URL, server_call_id).hex}"
+    return f"incoming-{table_key('incoming/' + server_call_id)}"
+
+
+def utc_now_http_date() -> str:
+    """Now as an IMF-fixdate (RFC 9110), the format of Repeatability-First-Sent."""
+    return http_date(datetime.now(UTC))
+
+
+def http_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outbox:
+    """The actions one claim (an event, or the watchdog) decided, and who is issuing them until when.
+
+    While the lease lasts, a duplicate of the claiming event knows its first copy is still at work and does
+    nothing. The outbox is never cleared after a successful send (that would cost a second write per step):
+    the next claim replaces it, and a step whose actions never went out is found by its deadline instead.
+    """
+
+    claim: str
+    tag: str
+    actions: tuple[Action, ...]
+    owner: str
+    lease_until: datetime
+    first_sent: str
+
+    def leased(self, now: datetime) -> bool:
+        return now < self.lease_until
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "tag": self.tag,
+            "actions": [action.to_dict() for action in self.actions],
+            "owner": self.owner,
+            "lease_until": self.lease_until.isoformat(),
+            "first_sent": self.first_sent,
+        }
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> Outbox:
+        return cls(
+            claim=value["claim"],
+            tag=value["tag"],
+            actions=tuple(action_from_dict(item) for item in value["actions"]),
+            owner=value["owner"],
+            lease_until=datetime.fromisoformat(value["lease_until"]),
+            first_sent=value["first_sent"],
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class CallState:
-    """Where one call is in its flow; `pending` is the outbox of actions claimed by `pending_event_id`."""
+    """Where one call is in its flow, what it last asked ACS to do, and when it must have moved on."""
 
     call_connection_id: str
     flow: str
     step: str
     retries: int = 0
     data: Mapping[str, Any] = field(default_factory=dict)
-    pending: tuple[Action, ...] = ()
-    pending_event_id: str = ""
-    pending_since: str = ""
+    server_call_id: str = ""
+    # How many claims have issued actions; the newest one's number tags their operation contexts.
+    claims: int = 0
+    outbox: Outbox | None = None
+    # When the step must have moved on; past it (and the outbox lease) the watchdog recovers the call.
+    deadline: datetime | None = None
+    ended_at: datetime | None = None
     etag: str | None = None
 
     @property
     def ended(self) -> bool:
         return self.step == ENDED
 
+    @property
+    def tag(self) -> str:
+        """The tag of the newest claim that issued actions."""
+        return str(self.claims)
+
     def to_entity(self) -> dict[str, Any]:
-        return {
+        entity: dict[str, Any] = {
             "PartitionKey": table_key(self.call_connection_id),
             "RowKey": STATE_ROW,
             "call_connection_id": self.call_connection_id,
+            "server_call_id": self.server_call_id,
             "flow": self.flow,
             "step": self.step,
             "retries": self.retries,
             "data": json.dumps(dict(self.data)),
-            "pending": json.dumps([action.to_dict() for action in self.pending]),
-            "pending_event_id": self.pending_event_id,
-            "pending_since": self.pending_since,
+            "claims": self.claims,
+            "outbox": json.dumps(self.outbox.to_json()) if self.outbox else "",
         }
+        # Absent rather than null: a replace removes them, and the watchdog's filters skip rows without them.
+        if self.deadline is not None:
+            entity["deadline"] = self.deadline
+        if self.ended_at is not None:
+            entity["ended_at"] = self.ended_at
+        return entity
 
     @classmethod
     def from_entity(cls, entity: Mapping[str, Any], etag: str | None) -> CallState:
+        outbox = entity.get("outbox")
         return cls(
             call_connection_id=entity["call_connection_id"],
+            server_call_id=entity.get("server_call_id", ""),
             flow=entity["flow"],
             step=entity["step"],
             retries=int(entity.get("retries", 0)),
             data=json.loads(entity.get("data") or "{}"),
-            pending=tuple(action_from_dict(item) for item in json.loads(entity.get("pending") or "[]")),
-            pending_event_id=entity.get("pending_event_id", ""),
-            pending_since=entity.get("pending_since", ""),
+            claims=int(entity.get("claims", 0)),
+            outbox=Outbox.from_json(json.loads(outbox)) if outbox else None,
+            deadline=_aware(entity.get("deadline")),
+            ended_at=_aware(entity.get("ended_at")),
             etag=etag,
         )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,33 +215,39 @@ class IncomingCallRecord:
         )
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A call's state as read (None for a call without state) and whether the event asked about changed it."""
+
+    state: CallState | None
+    seen: bool = False
+
+
 class StateStore(Protocol):
     """Per-call state storage; every write is conditional so concurrent instances cannot lose updates."""
 
-    async def load(self, *, call_connection_id: str, event_id: str) -> tuple[CallState | None, bool]:
-        """The call's state (or None) and whether event_id was already processed for this call."""
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
+        """The call's state and whether event_id has already changed it, in one read."""
 
-    async def create(self, *, state: CallState, event_id: str | None = None) -> CallState | None:
-        """Insert a new call's state, with event_id's marker in the same transaction when given.
+    async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
+        """Insert the state (etag None) or replace it if its etag still matches, with the event marker in the same
+        transaction. Returns the state with its new etag; StateConflict if the state or the marker changed first."""
 
-        Returns the created state with its etag, or None if the call already has state (nothing is written).
-        """
+    async def overdue(self, now: datetime, *, limit: int = 100) -> list[CallState]:
+        """Calls that have not ended whose step deadline is at or before now."""
 
-    async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
-        """Replace the state if its etag still matches, adding event_id's marker in the same transaction.
+    async def ended_before(self, cutoff: datetime, *, limit: int = 100) -> list[CallState]:
+        """Calls that ended before cutoff."""
 
-        Returns the saved state with its new etag. Raises StateConflict when the state changed since it was
-        read or the event was already recorded: re-load and decide again.
-        """
+    async def purge(self, state: CallState) -> int:
+        """Delete an ended call's state, markers and IncomingCall record; returns the state and marker rows deleted."""
 
     async def get_incoming_call(self, *, server_call_id: str) -> IncomingCallRecord | None: ...
 
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None: ...
 
-
-def utc_now_http_date() -> str:
-    """Now as an IMF-fixdate (RFC 9110), the format of Repeatability-First-Sent."""
-    return datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
+        """Delete IncomingCall records last written before cutoff (redirected and rejected calls have no state)."""
 
 
 class InMemoryStateStore:
@@ -168,44 +257,60 @@ class InMemoryStateStore:
         self.states: dict[str, CallState] = {}
         self.markers: set[tuple[str, str]] = set()
         self.incoming: dict[str, IncomingCallRecord] = {}
+        self.incoming_written: dict[str, datetime] = {}
+        self.commits = 0
         self._versions = 0
         self._lock = asyncio.Lock()
 
-    def _next_etag(self) -> str:
-        self._versions += 1
-        return f'W/"{self._versions}"'
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
+        seen = event_id is not None and (call_connection_id, event_id) in self.markers
+        return Loaded(self.states.get(call_connection_id), seen)
 
-    async def load(self, *, call_connection_id: str, event_id: str) -> tuple[CallState | None, bool]:
-        return self.states.get(call_connection_id), (call_connection_id, event_id) in self.markers
-
-    async def create(self, *, state: CallState, event_id: str | None = None) -> CallState | None:
+    async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
         async with self._lock:
-            if state.call_connection_id in self.states:
-                return None
-            created = replace(state, etag=self._next_etag())
-            self.states[state.call_connection_id] = created
-            if event_id is not None:
-                self.markers.add((state.call_connection_id, event_id))
-            return created
-
-    async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
-        async with self._lock:
-            current = self.states.get(state.call_connection_id)
-            if current is None or current.etag != state.etag:
-                raise StateConflict(f"state of call {state.call_connection_id} changed since it was read")
-            if event_id is not None and (state.call_connection_id, event_id) in self.markers:
-                raise StateConflict(f"event {event_id} was already processed")
-            saved = replace(state, etag=self._next_etag())
-            self.states[state.call_connection_id] = saved
-            if event_id is not None:
-                self.markers.add((state.call_connection_id, event_id))
+            call = state.call_connection_id
+            current = self.states.get(call)
+            if state.etag is None and current is not None:
+                raise StateConflict(f"call {call} already has state")
+            if state.etag is not None and (current is None or current.etag != state.etag):
+                raise StateConflict(f"state of call {call} changed since it was read")
+            if marker is not None and (call, marker) in self.markers:
+                raise StateConflict(f"event {marker} already changed call {call}")
+            self._versions += 1
+            saved = replace(state, etag=f'W/"{self._versions}"')
+            self.states[call] = saved
+            if marker is not None:
+                self.markers.add((call, marker))
+            self.commits += 1
             return saved
+
+    async def overdue(self, now: datetime, *, limit: int = 100) -> list[CallState]:
+        due = [s for s in self.states.values() if not s.ended and s.deadline is not None and s.deadline <= now]
+        return due[:limit]
+
+    async def ended_before(self, cutoff: datetime, *, limit: int = 100) -> list[CallState]:
+        return [s for s in self.states.values() if s.ended_at is not None and s.ended_at < cutoff][:limit]
+
+    async def purge(self, state: CallState) -> int:
+        call = state.call_connection_id
+        markers = {marker for marker in self.markers if marker[0] == call}
+        self.markers -= markers
+        self.incoming.pop(state.server_call_id, None)
+        return len(markers) + (self.states.pop(call, None) is not None)
 
     async def get_incoming_call(self, *, server_call_id: str) -> IncomingCallRecord | None:
         return self.incoming.get(server_call_id)
 
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None:
         self.incoming[record.server_call_id] = record
+        self.incoming_written[record.server_call_id] = datetime.now(UTC)
+
+    async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
+        old = [key for key, written in self.incoming_written.items() if written < cutoff][:limit]
+        for key in old:
+            self.incoming.pop(key, None)
+            self.incoming_written.pop(key, None)
+        return len(old)
 
 
 class TableStateStore:
@@ -214,12 +319,19 @@ class TableStateStore:
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    async def load(self, *, call_connection_id: str, event_id: str) -> tuple[CallState | None, bool]:
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
+        partition = table_key(call_connection_id)
+        if event_id is None:
+            try:
+                entity = await self._table.get_entity(partition, STATE_ROW)
+            except ResourceNotFoundError:
+                return Loaded(None)
+            return Loaded(CallState.from_entity(entity, entity.metadata["etag"]))
         # One round trip for both rows: the state and this event's marker. The SDK substitutes @parameters
         # only in space-separated words, hence the spaces inside the parentheses.
         rows = self._table.query_entities(
             "PartitionKey eq @call and ( RowKey eq @state or RowKey eq @marker )",
-            parameters={"call": table_key(call_connection_id), "state": STATE_ROW, "marker": marker_row(event_id)},
+            parameters={"call": partition, "state": STATE_ROW, "marker": marker_row(event_id)},
         )
         state, seen = None, False
         async for row in rows:
@@ -227,36 +339,66 @@ class TableStateStore:
                 state = CallState.from_entity(row, row.metadata["etag"])
             else:
                 seen = True
-        return state, seen
+        return Loaded(state, seen)
 
-    async def create(self, *, state: CallState, event_id: str | None = None) -> CallState | None:
+    async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
+        entity = state.to_entity()
         try:
-            if event_id is None:
-                metadata = await self._table.create_entity(state.to_entity())
-                return replace(state, etag=metadata["etag"])
-            results = await self._table.submit_transaction(
-                [("create", state.to_entity()), ("create", self._marker(state.call_connection_id, event_id))]
-            )
-        except (TableTransactionError, ResourceExistsError):
-            return None
-        return replace(state, etag=results[0]["etag"])
-
-    async def save(self, *, state: CallState, event_id: str | None = None) -> CallState:
-        conditions = {"mode": UpdateMode.REPLACE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified}
-        try:
-            if event_id is None:
+            if marker is None and state.etag is None:
+                metadata = await self._table.create_entity(entity)
+            elif marker is None:
                 # One entity needs no entity-group transaction, whose multipart body costs twice the CPU.
-                metadata = await self._table.update_entity(state.to_entity(), **conditions)
-                return replace(state, etag=metadata["etag"])
-            marker = self._marker(state.call_connection_id, event_id)
-            results = await self._table.submit_transaction(
-                [("update", state.to_entity(), conditions), ("create", marker)]
+                metadata = await self._table.update_entity(entity, **self._if_unchanged(state))
+            else:
+                write = ("create", entity) if state.etag is None else ("update", entity, self._if_unchanged(state))
+                marker_entity = {"PartitionKey": entity["PartitionKey"], "RowKey": marker_row(marker)}
+                metadata = (await self._table.submit_transaction([write, ("create", marker_entity)]))[0]
+        except HttpResponseError as exc:
+            if exc.status_code in CONFLICT_STATUSES:
+                raise StateConflict(
+                    f"state of call {state.call_connection_id} changed, or event {marker} already changed it"
+                ) from exc
+            raise
+        return replace(state, etag=metadata["etag"])
+
+    @staticmethod
+    def _if_unchanged(state: CallState) -> dict[str, Any]:
+        return {"mode": UpdateMode.REPLACE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified}
+
+    async def overdue(self, now: datetime, *, limit: int = 100) -> list[CallState]:
+        # Table Storage has no secondary index: this is a filtered scan, bounded by retention (docs/app-flows.md).
+        return await self._states("RowKey eq @state and deadline le @now", {"state": STATE_ROW, "now": now}, limit)
+
+    async def ended_before(self, cutoff: datetime, *, limit: int = 100) -> list[CallState]:
+        parameters = {"state": STATE_ROW, "cutoff": cutoff}
+        return await self._states("RowKey eq @state and ended_at lt @cutoff", parameters, limit)
+
+    async def _states(self, query: str, parameters: dict[str, Any], limit: int) -> list[CallState]:
+        found: list[CallState] = []
+        async for row in self._table.query_entities(query, parameters=parameters, results_per_page=limit):
+            found.append(CallState.from_entity(row, row.metadata["etag"]))
+            if len(found) >= limit:
+                break
+        return found
+
+    async def purge(self, state: CallState) -> int:
+        partition = table_key(state.call_connection_id)
+        rows = [
+            row["RowKey"]
+            async for row in self._table.query_entities(
+                "PartitionKey eq @call", parameters={"call": partition}, select=["RowKey"]
             )
-        except (TableTransactionError, ResourceModifiedError, ResourceExistsError, ResourceNotFoundError) as exc:
-            raise StateConflict(
-                f"state of call {state.call_connection_id} changed or event {event_id} was already processed"
-            ) from exc
-        return replace(state, etag=results[0]["etag"])
+        ]
+        # The state row goes last, so a purge interrupted half-way is found again by ended_before.
+        rows.sort(key=lambda row_key: row_key == STATE_ROW)
+        for start in range(0, len(rows), BATCH_LIMIT):
+            batch = rows[start : start + BATCH_LIMIT]
+            await self._table.submit_transaction(
+                [("delete", {"PartitionKey": partition, "RowKey": row_key}) for row_key in batch]
+            )
+        if state.server_call_id:
+            await self._table.delete_entity(incoming_partition(state.server_call_id), INCOMING_ROW)
+        return len(rows)
 
     async def get_incoming_call(self, *, server_call_id: str) -> IncomingCallRecord | None:
         try:
@@ -268,6 +410,18 @@ class TableStateStore:
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None:
         await self._table.upsert_entity(record.to_entity(), mode=UpdateMode.REPLACE)
 
-    @staticmethod
-    def _marker(call_connection_id: str, event_id: str) -> dict[str, Any]:
-        return {"PartitionKey": table_key(call_connection_id), "RowKey": marker_row(event_id)}
+    async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
+        rows = self._table.query_entities(
+            "RowKey eq @incoming and Timestamp lt @cutoff",
+            parameters={"incoming": INCOMING_ROW, "cutoff": cutoff},
+            select=["PartitionKey"],
+            results_per_page=limit,
+        )
+        keys = []
+        async for row in rows:
+            keys.append(row["PartitionKey"])
+            if len(keys) >= limit:
+                break
+        for partition in keys:
+            await self._table.delete_entity(partition, INCOMING_ROW)
+        return len(keys)

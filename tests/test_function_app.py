@@ -63,7 +63,7 @@ def test_callbacks_need_no_function_key_because_acs_cannot_send_one():
 
 
 def test_function_names_match_the_event_grid_webhook_and_route():
-    triggers = {"incoming_call", "recording_file_status", "callbacks"}
+    triggers = {"incoming_call", "recording_file_status", "callbacks", "watchdog"}
     assert triggers <= set(FUNCTIONS)
     # Everything else is the HTTP API (handlers/api_routes.py, handlers/api_recording_routes.py).
     assert all(name.startswith("api_") for name in set(FUNCTIONS) - triggers)
@@ -121,15 +121,31 @@ async def test_unknown_event_type_is_acknowledged(app_context):
     assert (await post([event])).status_code == 200
 
 
-async def test_handler_error_is_500_without_leaking_details(app_context):
-    _, acs, _ = app_context
+async def test_handler_error_is_500_without_leaking_details(app_context, monkeypatch):
+    _, acs, store = app_context
     await deliver_incoming_call(payload("incoming_call")[0])
     [call] = acs.answered.values()
-    acs.fail_with["play_media"] = RuntimeError("secret internals")
 
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(store, "load", broken)
     response = await post([callback("call_connected", call_connection_id=call)])
 
     assert response.status_code == 500 and response.get_body() == b"internal error"
+
+
+async def test_an_action_acs_refuses_is_acknowledged_and_left_to_the_watchdog(app_context):
+    _, acs, store = app_context
+    await deliver_incoming_call(payload("incoming_call")[0])
+    [call] = acs.answered.values()
+    acs.fail_with["play_media"] = RuntimeError("ACS refused")
+
+    response = await post([callback("call_connected", call_connection_id=call)])
+
+    # A redelivery could not send the greeting any better; the watchdog re-asks once the step is overdue (now).
+    assert response.status_code == 200
+    assert store.states[call].deadline == store.states[call].outbox.lease_until
 
 
 async def test_duplicate_delivery_is_a_no_op(app_context):
@@ -149,12 +165,12 @@ async def test_state_conflicts_are_503_so_acs_retries(app_context, monkeypatch):
     await deliver_incoming_call(payload("incoming_call")[0])
     [call] = acs.answered.values()
 
-    async def always_conflicting(**kwargs):
+    async def always_conflicting(*args, **kwargs):
         from shared.errors import StateConflict
 
         raise StateConflict("someone else keeps winning")
 
-    monkeypatch.setattr(store, "save", always_conflicting)
+    monkeypatch.setattr(store, "commit", always_conflicting)
     response = await post([callback("call_connected", call_connection_id=call)])
     assert response.status_code == 503
 

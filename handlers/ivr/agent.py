@@ -2,73 +2,64 @@
 
 from __future__ import annotations
 
-from handlers import ivr
+from handlers.ivr import steps
 from shared.actions import AddParticipant, CancelAllMedia, HangUp, Play, Prompt
-from shared.context import Context
-from shared.events import ParticipantEvent, ParticipantsUpdated
-from shared.flow import Transition, advance
-from shared.routing import Router
+from shared.engine import Transition, Turn
+from shared.events import ParticipantsUpdated
 from shared.settings import E164, Settings
-from shared.state import CallState
-
-router = Router()
 
 
-def connect_to_agent(state: CallState, settings: Settings) -> Transition:
+def connect_to_agent(settings: Settings) -> Transition:
     """Put the caller on hold music and invite the agent into the call."""
     if not settings.agent_target:
-        return ivr.goodbye(settings, settings.ivr_agent_unavailable_prompt)
+        return steps.goodbye(settings, settings.ivr_agent_unavailable_prompt)
     hold = (
         Prompt(audio_url=settings.hold_music_url)
         if settings.hold_music_url
-        else ivr.say(settings.ivr_hold_prompt, settings)
+        else steps.say(settings.ivr_hold_prompt, settings)
     )
     is_phone_number = bool(E164.match(settings.agent_target))
     return Transition(
-        step=ivr.CONNECTING_AGENT,
+        step=steps.CONNECTING_AGENT,
         retries=0,
         actions=(
-            Play(prompts=(hold,), loop=True, operation_context=ivr.HOLD_MUSIC),
+            Play(prompts=(hold,), loop=True, operation_context=steps.HOLD_MUSIC),
             AddParticipant(
                 target=settings.agent_target,
                 caller_id=settings.agent_caller_id if is_phone_number else None,
                 invitation_timeout=settings.agent_invitation_timeout_seconds,
-                operation_context=ivr.AGENT,
+                operation_context=steps.AGENT,
             ),
         ),
     )
 
 
-@router.register("AddParticipantSucceeded", operation_context=ivr.AGENT)
-async def on_agent_joined(event: ParticipantEvent, ctx: Context) -> None:
+async def on_joined(turn: Turn) -> Transition:
     """Stop the hold music and leave caller and agent talking."""
-    await advance(
-        event,
-        ctx,
-        decide=lambda state: Transition(step=ivr.WITH_AGENT, actions=(CancelAllMedia(),)),
-        from_steps={ivr.CONNECTING_AGENT},
-    )
+    return agent_joined()
 
 
-@router.register("AddParticipantFailed", operation_context=ivr.AGENT)
-async def on_agent_unavailable(event: ParticipantEvent, ctx: Context) -> None:
+def agent_joined() -> Transition:
+    return Transition(step=steps.WITH_AGENT, actions=(CancelAllMedia(),))
+
+
+async def on_unavailable(turn: Turn) -> Transition:
     """The agent declined or did not answer: stop the hold music, apologise and say goodbye."""
-
-    def apologise(state: CallState) -> Transition:
-        farewell = ivr.goodbye(ctx.settings, ctx.settings.ivr_agent_unavailable_prompt)
-        return Transition(step=farewell.step, actions=(CancelAllMedia(), *farewell.actions))
-
-    await advance(event, ctx, decide=apologise, from_steps={ivr.CONNECTING_AGENT})
+    return apologise(turn.settings)
 
 
-@router.register("ParticipantsUpdated")
-async def on_participants_changed(event: ParticipantsUpdated, ctx: Context) -> None:
+def apologise(settings: Settings) -> Transition:
+    return steps.goodbye(settings, settings.ivr_agent_unavailable_prompt).first(CancelAllMedia())
+
+
+async def on_participants_changed(turn: Turn) -> Transition | None:
     """Once an agent is involved the call has three parties, so the caller leaving no longer ends it: end it."""
-    present = {participant.identifier.raw_id for participant in event.participants}
+    assert isinstance(turn.event, ParticipantsUpdated)
+    present = {participant.identifier.raw_id for participant in turn.event.participants}
+    return end_if_caller_left(turn, present)
 
-    def end_if_caller_left(state: CallState) -> Transition | None:
-        if ivr.caller(state) in present:
-            return None
-        return Transition(step=ivr.HANGING_UP, actions=(HangUp(for_everyone=True),))
 
-    await advance(event, ctx, decide=end_if_caller_left, from_steps={ivr.CONNECTING_AGENT, ivr.WITH_AGENT})
+def end_if_caller_left(turn: Turn, present: set[str]) -> Transition | None:
+    if steps.caller(turn.state) in present:
+        return None
+    return Transition(step=steps.HANGING_UP, actions=(HangUp(for_everyone=True),))

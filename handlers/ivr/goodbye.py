@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from handlers import ivr
+from handlers.ivr import steps
 from shared.actions import HangUp
-from shared.context import Context
-from shared.events import CallEvent
-from shared.flow import Transition, advance
-from shared.routing import Router
-
-router = Router()
+from shared.engine import Transition, Turn
 
 
-@router.register("PlayCompleted", operation_context=ivr.GOODBYE)
-@router.register("PlayFailed", operation_context=ivr.GOODBYE)
-async def on_goodbye_played(event: CallEvent, ctx: Context) -> None:
+async def on_played(turn: Turn) -> Transition:
     """End the call for everyone."""
-    await advance(
-        event,
-        ctx,
-        decide=lambda state: Transition(step=ivr.HANGING_UP, actions=(HangUp(for_everyone=True),)),
-        from_steps={ivr.GOODBYE},
-    )
+    return hang_up()
+
+
+def hang_up() -> Transition:
+    return Transition(step=steps.HANGING_UP, actions=(HangUp(for_everyone=True),))

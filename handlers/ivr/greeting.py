@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from handlers import ivr
+from handlers.ivr import steps
 from shared.actions import Play
-from shared.context import Context
-from shared.events import CallEvent
-from shared.flow import Transition, advance
-from shared.routing import Router
-from shared.state import ANSWERING, CallState
-
-router = Router()
+from shared.engine import Transition, Turn
 
 
-@router.register("CallConnected", operation_context=ivr.FLOW)
-async def on_call_connected(event: CallEvent, ctx: Context) -> None:
+async def on_call_connected(turn: Turn) -> Transition:
     """Play the greeting, then ask for a main-menu choice."""
+    return greet(turn)
 
-    def greet(state: CallState) -> Transition:
-        return Transition(
-            step=ivr.MAIN_MENU,
-            retries=0,
-            actions=(
-                Play(prompts=(ivr.greeting(ctx.settings),), operation_context=ivr.GREETING),
-                ivr.ask_menu(state, ctx.settings),
-            ),
-        )
 
-    await advance(event, ctx, decide=greet, from_steps={ANSWERING})
+def greet(turn: Turn) -> Transition:
+    settings = turn.settings
+    return Transition(
+        step=steps.MAIN_MENU,
+        retries=0,
+        actions=(
+            Play(prompts=(steps.greeting(settings),), operation_context=steps.GREETING),
+            steps.ask_menu(turn.state, settings),
+        ),
+    )

@@ -1,29 +1,27 @@
-"""Pay a bill: the call's recording pauses while the caller keys a card number, and resumes once they are done.
+"""Pay a bill: the caller keys a card number and hears its last four digits back.
 
-The caller hears the card's last four digits back. The full number is never stored, logged or recorded: only
-"card_last4" reaches the call's state, and log lines show the number masked.
+The card-number step is one of the IVR's sensitive steps: the recording policy (handlers/policies/recording.py)
+pauses the call's recording as the call enters it and resumes it as the call leaves it, whichever way it leaves.
+The full number is never stored, logged or recorded: only "card_last4" reaches the call's state, and log lines
+show the number masked.
 """
 
 from __future__ import annotations
 
 import logging
 
-from handlers import ivr, recording
-from handlers.ivr_order_status import spoken_digits
+from handlers.ivr import steps
+from handlers.ivr.order_status import spoken_digits
 from shared.actions import Play, Recognize
-from shared.context import Context
-from shared.events import CallEvent, RecognizeCompleted
-from shared.flow import Transition, advance
+from shared.engine import Transition, Turn
+from shared.events import RecognizeCompleted
 from shared.logging import call_logger
-from shared.routing import Router
 from shared.settings import Settings
 from shared.state import CallState
 
 logger = logging.getLogger(__name__)
 
 CARD_DIGITS = 16
-
-router = Router()
 
 
 def is_card_number(digits: str) -> bool:
@@ -44,60 +42,48 @@ def masked(digits: str) -> str:
 
 def ask_card_number(state: CallState, settings: Settings, *, preface: str | None = None) -> Recognize:
     """Ask the caller to key a 16-digit card number ending with #."""
-    prompts = (*([ivr.say(preface, settings)] if preface else []), ivr.say(settings.ivr_card_number_prompt, settings))
+    prompts = (
+        *([steps.say(preface, settings)] if preface else []),
+        steps.say(settings.ivr_card_number_prompt, settings),
+    )
     return Recognize(
         input_type="dtmf",
-        target=ivr.caller(state),
+        target=steps.caller(state),
         prompts=prompts,
         max_tones=CARD_DIGITS + 1,  # room for the closing "#"
         stop_tones=("pound",),
         initial_silence_timeout=settings.ivr_input_timeout_seconds,
         inter_tone_timeout=settings.ivr_input_timeout_seconds,
-        operation_context=ivr.CARD_NUMBER,
+        operation_context=steps.CARD_NUMBER,
     )
 
 
 def ask_for_card(state: CallState, settings: Settings) -> Transition:
-    """Pause the recording, then ask for the card number."""
-    asking = Transition(step=ivr.CARD_NUMBER, retries=0, actions=(ask_card_number(state, settings),))
-    return recording.pause_for_sensitive_input(state, asking)
+    """Ask for the card number (the recording pauses as the call enters this step)."""
+    return Transition(step=steps.CARD_NUMBER, retries=0, actions=(ask_card_number(state, settings),))
 
 
-def retry(state: CallState, settings: Settings, *, preface: str | None = None) -> Transition:
-    """Ask again, or say goodbye after IVR_MAX_RETRIES failures, resuming the recording once the step is left."""
-    transition = ivr.retry_or_goodbye(state, settings, ask_card_number, preface=preface)
-    if transition.step == ivr.CARD_NUMBER:
-        return transition
-    return recording.resume_after_sensitive_input(state, transition)
-
-
-@router.register("RecognizeCompleted", operation_context=ivr.CARD_NUMBER)
-async def on_card_number(event: RecognizeCompleted, ctx: Context) -> None:
-    """Accept a valid card number: resume recording, read back its last four digits, return to the menu."""
-    settings = ctx.settings
+async def on_card_number(turn: Turn) -> Transition:
+    """Accept a valid card number: read back its last four digits and return to the menu."""
+    state, settings, event = turn.state, turn.settings, turn.event
+    assert isinstance(event, RecognizeCompleted)
     digits = event.keys.rstrip("#")
     valid = is_card_number(digits)
     call_logger(logger, event).info("Card number %s: %s", masked(digits), "accepted" if valid else "invalid")
-
-    def accept(state: CallState) -> Transition:
-        if not valid:
-            return retry(state, settings, preface=settings.ivr_card_invalid_prompt)
-        accepted = settings.ivr_card_accepted_prompt.format(last4=spoken_digits(digits[-4:]))
-        back_to_menu = Transition(
-            step=ivr.MAIN_MENU,
-            retries=0,
-            actions=(
-                Play(prompts=(ivr.say(accepted, settings),), operation_context=ivr.CARD_ACCEPTED),
-                ivr.ask_menu(state, settings),
-            ),
-            data={"payment": {"card_last4": digits[-4:]}},
-        )
-        return recording.resume_after_sensitive_input(state, back_to_menu)
-
-    await advance(event, ctx, decide=accept, from_steps={ivr.CARD_NUMBER})
+    if not valid:
+        return steps.retry_or_goodbye(state, settings, ask_card_number, preface=settings.ivr_card_invalid_prompt)
+    accepted = settings.ivr_card_accepted_prompt.format(last4=spoken_digits(digits[-4:]))
+    return Transition(
+        step=steps.MAIN_MENU,
+        retries=0,
+        actions=(
+            Play(prompts=(steps.say(accepted, settings),), operation_context=steps.CARD_ACCEPTED),
+            steps.ask_menu(state, settings),
+        ),
+        data={"payment": {"card_last4": digits[-4:]}},
+    )
 
 
-@router.register("RecognizeFailed", operation_context=ivr.CARD_NUMBER)
-async def on_card_number_failed(event: CallEvent, ctx: Context) -> None:
+async def on_failed(turn: Turn) -> Transition:
     """No digits keyed in time: ask again, up to IVR_MAX_RETRIES failures."""
-    await advance(event, ctx, decide=lambda state: retry(state, ctx.settings), from_steps={ivr.CARD_NUMBER})
+    return steps.retry_or_goodbye(turn.state, turn.settings, ask_card_number)

@@ -1,15 +1,15 @@
-"""The IVR's vocabulary shared by the ivr_* handlers: its steps, operation contexts, menu and prompts."""
+"""The IVR's vocabulary, shared by its step modules: steps, operation contexts, the menu and the prompts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from shared.actions import Choice, Play, Prompt, Recognize
-from shared.flow import Transition
+from shared.engine import Transition
 from shared.settings import Settings
 from shared.state import ANSWERING, CallState
 
-FLOW = "ivr"
+NAME = "ivr"
 
 # Steps. A recognize is issued with its step's name as operation context, so its result finds the step.
 MAIN_MENU = "main-menu"
@@ -51,7 +51,7 @@ def greeting(settings: Settings) -> Prompt:
 
 def caller(state: CallState) -> str:
     """The raw id of the person who called, recorded when the call was answered."""
-    return state.data["caller"]
+    return str(state.data["caller"])
 
 
 def ask_menu(state: CallState, settings: Settings, *, preface: str | None = None) -> Recognize:

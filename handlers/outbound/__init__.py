@@ -1,24 +1,28 @@
-"""Calls the app places or joins itself (HTTP API, reminders): dialling, connecting, and their first state.
+"""Calls the app places (CreateCall) or joins (Connect): dial or connect, then create the call's state at DIALLING.
 
-The call's state is written as soon as ACS accepts the request. ACS may report CallConnected before that write
-lands; such an event raises CallNotReady (HTTP 503), so ACS redelivers it a moment later instead of it being lost.
+ACS can report CallConnected before the state is written (a callee who answers at once); the engine then answers
+503 (CallNotReady) for an event whose operation context names a flow, so ACS redelivers it a moment later.
+Calls placed through the HTTP API without a flow follow the small "api" flow below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from shared.acs import identifier
 from shared.context import Context
-from shared.errors import BadRequest, DependencyUnavailable
-from shared.events import CallEvent
-from shared.flow import Decide, advance
+from shared.deadlines import DEFAULT_INVITATION_SECONDS
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
+from shared.errors import BadRequest, StateConflict
 from shared.settings import E164, Settings
-from shared.state import CallState
+from shared.state import ENDED, CallState
 
 # First step of every call the app places or joins, until CallConnected.
 DIALLING = "dialling"
+CONNECTED = "connected"
 # Calls driven only through the HTTP API, with no flow of their own.
 API_FLOW = "api"
 
@@ -29,10 +33,6 @@ def caller_id_for(requested: str | None, targets: Sequence[str], settings: Setti
     if caller_id is None and any(E164.match(item) for item in targets):
         raise BadRequest("callerId is required to call a phone number (an E.164 number you own in ACS)")
     return caller_id
-
-
-class CallNotReady(DependencyUnavailable):
-    """An event for a call whose state is not written yet; answered 503 so ACS redelivers it."""
 
 
 async def dial(
@@ -83,16 +83,49 @@ async def connect(
 
 
 async def start(ctx: Context, call_connection_id: str, flow: str, data: Mapping[str, Any]) -> None:
-    """Create the call's state at DIALLING; a repeated request for the same call keeps the first one."""
-    state = CallState(call_connection_id=call_connection_id, flow=flow, step=DIALLING, data=dict(data))
-    await ctx.state.create(state=state, event_id="placed")
+    """Create the call's state at DIALLING, due once ACS's ring timeout has passed; a repeated request for the same
+    call keeps the first one."""
+    settings = ctx.settings
+    ringing = DEFAULT_INVITATION_SECONDS * settings.watchdog_time_scale + settings.watchdog_grace_seconds
+    state = CallState(
+        call_connection_id=call_connection_id,
+        flow=flow,
+        step=DIALLING,
+        data=dict(data),
+        deadline=ctx.clock() + timedelta(seconds=ringing),
+    )
+    # ACS answers a repeated request with the same call: its state is already there.
+    with contextlib.suppress(StateConflict):
+        await ctx.state.commit(state)
 
 
-async def advance_placed(
-    event: CallEvent, ctx: Context, *, decide: Decide, from_steps: Collection[str] | None = None
-) -> CallState:
-    """shared.flow.advance for a call the app placed; an event that overtook the state's creation is retried."""
-    state = await advance(event, ctx, decide=decide, from_steps=from_steps)
-    if state is None:
-        raise CallNotReady(f"call {event.call_connection_id}: {event.type} arrived before the call's state")
-    return state
+def connected(turn: Turn) -> bool:
+    """Whether the watchdog's look at the call (a StepOverdue event) found it connected."""
+    return turn.event.data.get("state") == "connected"
+
+
+async def on_connected(turn: Turn) -> Transition:
+    return Transition(step=CONNECTED)
+
+
+async def on_failed(turn: Turn) -> Transition:
+    return Transition(step=ENDED, data={"failure": f"{turn.event.result.code}/{turn.event.result.sub_code}"})
+
+
+async def connected_late(turn: Turn) -> Transition:
+    """CallConnected never arrived: connected if ACS says so, else keep waiting for it."""
+    if not connected(turn):
+        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
+    return Transition(step=CONNECTED)
+
+
+API = Flow(
+    name=API_FLOW,
+    steps=(DIALLING, CONNECTED),
+    transitions=(
+        On("CallConnected", DIALLING, on_connected),
+        On("CreateCallFailed", DIALLING, on_failed),
+        On("ConnectFailed", DIALLING, on_failed),
+        On(STEP_OVERDUE, DIALLING, connected_late),
+    ),
+)

@@ -2,41 +2,44 @@
 
 from __future__ import annotations
 
-from handlers.outbound import DIALLING, advance_placed
+from handlers.outbound import DIALLING, connected
 from shared.actions import HangUp, Play, Prompt
-from shared.context import Context
-from shared.events import CallEvent
-from shared.flow import Transition
-from shared.routing import Router
-from shared.state import CallState
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
 
-FLOW = "announce"
+NAME = "announce"
 ANNOUNCING = "announcing"
 LEAVING = "leaving"
 STAYING = "joined"
 
-router = Router()
 
-
-def announce(state: CallState) -> Transition:
-    prompts = tuple(Prompt(**prompt) for prompt in state.data["announcement"])
+async def announce(turn: Turn) -> Transition:
+    """The app is in the call: play the announcement to everyone."""
+    prompts = tuple(Prompt(**prompt) for prompt in turn.state.data["announcement"])
     return Transition(step=ANNOUNCING, actions=(Play(prompts=prompts, operation_context=ANNOUNCING),))
 
 
-@router.register("CallConnected", operation_context=FLOW)
-async def on_joined(event: CallEvent, ctx: Context) -> None:
-    """The app is in the call: play the announcement to everyone."""
-    await advance_placed(event, ctx, decide=announce, from_steps={DIALLING})
-
-
-@router.register("PlayCompleted", operation_context=ANNOUNCING)
-@router.register("PlayFailed", operation_context=ANNOUNCING)
-async def on_announced(event: CallEvent, ctx: Context) -> None:
+async def on_announced(turn: Turn) -> Transition:
     """Leave the call (the others stay), unless the request asked the app to stay."""
+    if turn.state.data.get("stay"):
+        return Transition(step=STAYING)
+    return Transition(step=LEAVING, actions=(HangUp(for_everyone=False),))
 
-    def decide(state: CallState) -> Transition:
-        if state.data.get("stay"):
-            return Transition(step=STAYING)
-        return Transition(step=LEAVING, actions=(HangUp(for_everyone=False),))
 
-    await advance_placed(event, ctx, decide=decide, from_steps={ANNOUNCING})
+async def joined_late(turn: Turn) -> Transition:
+    """CallConnected never arrived: announce once ACS says the app is in the call, else keep waiting."""
+    if not connected(turn):
+        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
+    return await announce(turn)
+
+
+FLOW = Flow(
+    name=NAME,
+    steps=(DIALLING, ANNOUNCING, LEAVING, STAYING),
+    transitions=(
+        On("CallConnected", DIALLING, announce),
+        On("PlayCompleted", ANNOUNCING, on_announced, context=ANNOUNCING),
+        On("PlayFailed", ANNOUNCING, on_announced, context=ANNOUNCING),
+        On(STEP_OVERDUE, DIALLING, joined_late),
+        On(STEP_OVERDUE, (ANNOUNCING, LEAVING), on_announced),
+    ),
+)

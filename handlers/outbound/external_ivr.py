@@ -10,24 +10,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from handlers.outbound import DIALLING, advance_placed
+from handlers.outbound import DIALLING, connected
 from shared.actions import HangUp, SendDtmf
-from shared.context import Context
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
 from shared.errors import BadRequest
-from shared.events import CallEvent
-from shared.flow import Transition
-from shared.routing import Router
 from shared.state import CallState
 from shared.validation import MAX_DTMF_TONES, tones
 
-FLOW = "external-ivr"
+NAME = "external-ivr"
 SENDING = "sending-dtmf"
 NAVIGATED = "navigated"
 FAILED = "dtmf-failed"
 HANGING_UP = "hanging-up"
 MAX_STEPS = 50
-
-router = Router()
 
 
 def parse_sequence(value: Any, where: str) -> list[list[str]]:
@@ -59,33 +54,53 @@ def send_next(state: CallState) -> Transition:
     return Transition(step=NAVIGATED)
 
 
-@router.register("CallConnected", operation_context=FLOW)
-async def on_connected(event: CallEvent, ctx: Context) -> None:
+async def on_connected(turn: Turn) -> Transition:
     """The external IVR answered: send the first step."""
-    await advance_placed(event, ctx, decide=send_next, from_steps={DIALLING})
+    return send_next(turn.state)
 
 
-@router.register("SendDtmfTonesCompleted", operation_context=SENDING)
-async def on_step_sent(event: CallEvent, ctx: Context) -> None:
-    """Record the step just sent, then send the next one."""
+async def on_step_sent(turn: Turn) -> Transition:
+    """Record the step just sent, then send the next one.
 
-    def decide(state: CallState) -> Transition:
-        previously = state.data.get("dtmf_sent", [])
-        sent = [*previously, state.data["dtmf"][len(previously)]]
-        following = send_next(replace(state, data={**state.data, "dtmf_sent": sent}))
-        return replace(following, data={"dtmf_sent": sent})
+    The watchdog takes a step whose SendDtmfTonesCompleted never came as sent: ACS reports every send, so a lost
+    report is far likelier than a lost send, and sending the same keys twice would mislead the far end.
+    """
+    state = turn.state
+    previously = state.data.get("dtmf_sent", [])
+    sent = [*previously, state.data["dtmf"][len(previously)]]
+    following = send_next(replace(state, data={**state.data, "dtmf_sent": sent}))
+    return following.with_data(dtmf_sent=sent)
 
-    await advance_placed(event, ctx, decide=decide, from_steps={SENDING})
 
-
-@router.register("SendDtmfTonesFailed", operation_context=SENDING)
-async def on_step_failed(event: CallEvent, ctx: Context) -> None:
+async def on_step_failed(turn: Turn) -> Transition:
     """The tones could not be sent: stop navigating; hang up if the caller asked for it."""
+    result = turn.event.result
+    failure = f"{result.code}/{result.sub_code} {result.message}".strip()
+    if turn.state.data.get("hang_up_after_dtmf"):
+        return Transition(step=HANGING_UP, data={"dtmf_failure": failure}, actions=(HangUp(for_everyone=True),))
+    return Transition(step=FAILED, data={"dtmf_failure": failure})
 
-    def decide(state: CallState) -> Transition:
-        failure = {"dtmf_failure": f"{event.result.code}/{event.result.sub_code} {event.result.message}".strip()}
-        if state.data.get("hang_up_after_dtmf"):
-            return Transition(step=HANGING_UP, data=failure, actions=(HangUp(for_everyone=True),))
-        return Transition(step=FAILED, data=failure)
 
-    await advance_placed(event, ctx, decide=decide, from_steps={SENDING})
+async def connected_late(turn: Turn) -> Transition:
+    """CallConnected never arrived: start sending once ACS says the call is up, else keep waiting."""
+    if not connected(turn):
+        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
+    return send_next(turn.state)
+
+
+async def hang_up(turn: Turn) -> Transition:
+    return Transition(step=HANGING_UP, actions=(HangUp(for_everyone=True),))
+
+
+FLOW = Flow(
+    name=NAME,
+    steps=(DIALLING, SENDING, NAVIGATED, FAILED, HANGING_UP),
+    transitions=(
+        On("CallConnected", DIALLING, on_connected),
+        On("SendDtmfTonesCompleted", SENDING, on_step_sent, context=SENDING),
+        On("SendDtmfTonesFailed", SENDING, on_step_failed, context=SENDING),
+        On(STEP_OVERDUE, DIALLING, connected_late),
+        On(STEP_OVERDUE, SENDING, on_step_sent),
+        On(STEP_OVERDUE, HANGING_UP, hang_up),
+    ),
+)

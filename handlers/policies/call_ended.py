@@ -1,25 +1,28 @@
-"""CallDisconnected, in any flow and at any step: mark the call ended so later events are ignored."""
+"""CallDisconnected, in any flow and at any step: the call has ended, so later events are ignored."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from shared.context import Context
-from shared.events import CallEvent
-from shared.flow import Transition, advance
+from shared.engine import CALL_DISCONNECTED, Next, Transition, Turn
 from shared.logging import call_logger
-from shared.routing import Router
 from shared.state import ENDED
 
 logger = logging.getLogger(__name__)
 
-router = Router()
 
-
-@router.register("CallDisconnected")
-async def on_call_disconnected(event: CallEvent, ctx: Context) -> None:
-    """The call is over: record it, and drop whatever the flow was waiting for."""
+async def end_call(turn: Turn, inner: Next) -> Transition | None:
+    """Let the flow note how the call ended (a reminder's outcome), then end it; nothing can be sent any more."""
+    transition = await inner(turn)
+    event = turn.event
+    if event.type != CALL_DISCONNECTED:
+        return transition
     call_logger(logger, event).info(
-        "Call disconnected: %s/%s %s", event.result.code, event.result.sub_code, event.result.message
+        "Call disconnected at step %s: %s/%s %s",
+        turn.state.step,
+        event.result.code,
+        event.result.sub_code,
+        event.result.message,
     )
-    await advance(event, ctx, decide=lambda state: Transition(step=ENDED))
+    return replace(transition or Transition(step=ENDED), step=ENDED, actions=())

@@ -1,38 +1,35 @@
-"""Recording policy: record the calls of RECORDING_ENABLED_FLOWS from connect to end, note every state change,
-and pause while the caller keys digits that must not be recorded.
+"""Recording policy: record the calls of RECORDING_ENABLED_FLOWS from their first step to the end, note every state
+change ACS reports, and pause while the call is at one of its flow's sensitive steps.
 
-The note on the call's state (data["recording"]): id, state (as ACS last reported it), wanted (what the app or
-an agent asked for outside sensitive input), sensitive (paused for sensitive input right now), stopped (by the
-API), history.
-The recording stops by itself when the call ends (sessionEndReason CallEnded); the HTTP API can stop it earlier.
+The note on the call's data (data["recording"]): start (the StartRecording request, kept so it can be replayed to
+learn the recording id), id (from RecordingStateChanged or the API), state (as ACS last reported it), wanted (what
+the app or an agent asked for outside sensitive input), sensitive (paused for sensitive input right now), stopped
+(by the API), error, history. The recording stops by itself when the call ends; the HTTP API can stop it earlier.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
-from email.utils import format_datetime
 
-from azure.core.exceptions import HttpResponseError
-
-from shared.actions import PauseRecording, ResumeRecording
-from shared.call_notes import Note, Update, note_of, with_history, write_note
+from handlers.policies.call_notes import Note, note_of, with_history
+from shared.acs import ActionResult, RecordingNotStarted
+from shared.actions import Action, PauseRecording, ResumeRecording, StartRecording, action_from_dict
 from shared.context import Context
-from shared.events import CallEvent, RecordingEvent
-from shared.flow import Transition, advance
+from shared.engine import Next, Transition, Turn, update_data
+from shared.events import RecordingEvent
 from shared.logging import call_logger
 from shared.recordings import RecordingOptions, RecordingOwner
-from shared.routing import Router
-from shared.state import CallState
+from shared.settings import Settings
+from shared.state import ANSWERING, ENDED, CallState, http_date
 
 logger = logging.getLogger(__name__)
 
 RECORDING = "recording"
 ACTIVE = "active"
 PAUSED = "paused"
-
-router = Router()
+# Steps before a call is connected: leaving one of them starts the recording.
+FIRST_STEPS = frozenset({ANSWERING, "dialling"})
 
 
 def recording_note(state: CallState) -> Note:
@@ -40,149 +37,147 @@ def recording_note(state: CallState) -> Note:
 
 
 def is_live(note: Note) -> bool:
-    """Whether the note names a recording that has not stopped."""
-    return bool(note.get("id")) and not note.get("stopped")
+    """Whether the note names a recording (started, or known by id) that has not been stopped."""
+    return bool(note.get("id") or note.get("start")) and not note.get("stopped")
 
 
-@router.register("CallConnected")
-async def on_call_connected(event: CallEvent, ctx: Context) -> None:
-    """Start recording a call whose flow the policy records; once, however often CallConnected arrives.
+def start_action(
+    settings: Settings, state: CallState, options: RecordingOptions, *, key: str, now_http: str
+) -> StartRecording:
+    """The StartRecording request for a call, with its own Repeatability-Request-ID key and first-sent time."""
+    return StartRecording(
+        callback_url=settings.callback_url,
+        repeatability_key=key,
+        first_sent=now_http,
+        content=options.content,
+        channel=options.channel,
+        format=options.format,
+        pause_on_start=options.pause_on_start,
+        container_url=options.container_url,
+        caller_channel=options.caller_channel,
+    )
 
-    This runs before the flow's own CallConnected handler, so the recording id is on the state before the
-    caller can reach any step that pauses it.
+
+def started(note: Note, start: StartRecording, recording_id: str = "") -> Note:
+    """A note for a recording that has just been requested (and its id, when already known)."""
+    return {
+        **note,
+        "start": start.to_dict(),
+        "id": recording_id or None,
+        "wanted": PAUSED if start.pause_on_start else ACTIVE,
+        "error": None,
+    }
+
+
+async def record(turn: Turn, inner: Next) -> Transition | None:
+    """Note recording events; start recording as a recorded call leaves its first step; pause around sensitive steps."""
+    transition = await inner(turn)
+    if isinstance(turn.event, RecordingEvent):
+        return noted(turn, transition or turn.stay())
+    if transition is None or transition.step == ENDED:
+        return transition
+    state = turn.state
+    if state.step in FIRST_STEPS and transition.step not in FIRST_STEPS:
+        transition = start_if_recorded(turn, transition)
+    sensitive = turn.flow.sensitive_steps
+    if transition.step in sensitive and state.step not in sensitive:
+        return pause_for_sensitive_input(turn, transition)
+    if state.step in sensitive and transition.step not in sensitive:
+        return resume_after_sensitive_input(turn, transition)
+    return transition
+
+
+def start_if_recorded(turn: Turn, transition: Transition) -> Transition:
+    """transition, followed by starting the recording if the policy records this flow and nothing is recording yet.
+
+    It goes after the flow's own actions, so the caller hears the greeting without waiting for it; a sensitive step
+    cannot be reached before this claim's actions have all been sent.
     """
-    settings = ctx.settings
-    if not settings.recording_enabled_flows:
-        return
-    # A decide that changes nothing makes advance() a read that also adopts a call whose CallConnected overtook
-    # the IncomingCall handler's state write; None means a call this app does not know (yet).
-    state = await advance(event, ctx, decide=lambda state: None)
-    if state is None or state.ended or state.flow not in settings.recording_enabled_flows:
-        return
-    if recording_note(state).get("id"):
-        return
+    settings, state = turn.settings, turn.state
+    if state.flow not in settings.recording_enabled_flows or is_live(recording_note(state)):
+        return transition
     options = RecordingOptions.from_settings(settings, caller=state.data.get("caller"))
-    log = call_logger(logger, event)
-    try:
-        recording_id = await start(
-            ctx,
-            state,
-            options,
-            repeatability_key=f"{state.call_connection_id}/recording",
-            first_sent=first_sent_of(event.time),
-        )
-    except HttpResponseError as exc:
-        # The flow goes on unrecorded rather than not at all; the failure is on the state for whoever looks.
-        error = exc.message
-        log.error("Could not start recording the %s call: %s", state.flow, error)
-        await write_note(
-            ctx,
-            event.call_connection_id,
-            RECORDING,
-            lambda note: {**note, "error": error},
-            marker=None,  # a redelivered CallConnected tries again
-        )
-        return
-    log.info("Recording the %s call as %s", state.flow, recording_id)
-    await write_note(
-        ctx, event.call_connection_id, RECORDING, started(recording_id, options), marker=f"{event.id}/recording"
+    start = start_action(
+        settings, state, options, key=f"{state.call_connection_id}/recording", now_http=http_date(turn.now)
     )
+    call_logger(logger, turn.event).info("Recording the %s call", state.flow)
+    return transition.then(start).with_data(**{RECORDING: started(recording_note(state), start)})
 
 
-async def start(
-    ctx: Context, state: CallState, options: RecordingOptions, *, repeatability_key: str, first_sent: str
-) -> str:
-    """Start recording the call and remember which call the recording belongs to; returns the recording id."""
-    recording_id = await ctx.acs.start_recording(
-        call_connection_id=state.call_connection_id,
-        options=options,
-        callback_url=ctx.settings.callback_url,
-        repeatability_key=repeatability_key,
-        first_sent=first_sent,
-    )
-    owner = RecordingOwner(
-        recording_id=recording_id,
-        call_connection_id=state.call_connection_id,
-        correlation_id=state.data.get("correlation_id", ""),
-    )
-    await ctx.recordings.put_owner(owner)
-    return recording_id
+def current_note(turn: Turn, transition: Transition) -> Note:
+    """The recording note as this transition leaves it (it may have just started the recording)."""
+    return dict((transition.data or {}).get(RECORDING) or recording_note(turn.state))
 
 
-def started(recording_id: str, options: RecordingOptions) -> Update:
-    """A note update for a recording that has just been started."""
-
-    def update(note: Note) -> Note:
-        return {**note, "id": recording_id, "wanted": PAUSED if options.pause_on_start else ACTIVE, "error": None}
-
-    return update
+def start_of(note: Note) -> StartRecording | None:
+    start = note.get("start")
+    action = action_from_dict({"kind": StartRecording.kind, **start}) if start else None
+    return action if isinstance(action, StartRecording) else None
 
 
-def first_sent_of(event_time: str) -> str:
-    """Repeatability-First-Sent from an event's time: the same on every redelivery of the event."""
-    try:
-        moment = datetime.fromisoformat(event_time) if event_time else datetime.now(UTC)
-    except ValueError:
-        moment = datetime.now(UTC)
-    return format_datetime((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC), usegmt=True)
-
-
-@router.register("RecordingStateChanged")
-async def on_recording_state_changed(event: RecordingEvent, ctx: Context) -> None:
-    """Note the state ACS reports (active or inactive) and when."""
-    call_logger(logger, event).info("Recording %s is %s", event.recording_id, event.state)
-
-    def update(note: Note) -> Note:
-        if note.get("id") not in (None, event.recording_id):
-            return note  # an older recording of this call
-        return with_history({**note, "id": event.recording_id, "state": event.state}, [event.time, event.state])
-
-    await write_note(ctx, event.call_connection_id, RECORDING, update, marker=event.id)
-
-
-@router.register("StartRecordingFailed")
-async def on_start_recording_failed(event: RecordingEvent, ctx: Context) -> None:
-    """The recording could not start: log it and note it; the call goes on."""
-    call_logger(logger, event).error(
-        "Recording %s failed to start: %s/%s %s",
-        event.recording_id,
-        event.result.code,
-        event.result.sub_code,
-        event.result.message,
-    )
-    failure = f"{event.result.code}/{event.result.sub_code} {event.result.message}"
-    await write_note(
-        ctx,
-        event.call_connection_id,
-        RECORDING,
-        lambda note: with_history({**note, "state": "failed", "error": failure}, [event.time, "failed"]),
-        marker=event.id,
-    )
-
-
-def pause_for_sensitive_input(state: CallState, transition: Transition) -> Transition:
+def pause_for_sensitive_input(turn: Turn, transition: Transition) -> Transition:
     """transition, preceded by pausing the call's recording: the caller is about to key what must not be recorded.
 
     Pausing a paused recording changes nothing, so the pause is issued whatever ACS last reported.
     """
-    note = recording_note(state)
+    note = current_note(turn, transition)
     if not is_live(note):
         return transition
-    return replace(
-        transition,
-        actions=(PauseRecording(recording_id=note["id"]), *transition.actions),
-        data={**(transition.data or {}), RECORDING: {**note, "sensitive": True}},
-    )
+    pause = PauseRecording(recording_id=note.get("id") or "", start=start_of(note))
+    return transition.first(pause).with_data(**{RECORDING: {**note, "sensitive": True}})
 
 
-def resume_after_sensitive_input(state: CallState, transition: Transition) -> Transition:
+def resume_after_sensitive_input(turn: Turn, transition: Transition) -> Transition:
     """transition, preceded by resuming the recording paused for sensitive input, unless it was wanted paused."""
-    note = recording_note(state)
+    note = current_note(turn, transition)
     if not note.get("sensitive"):
         return transition
-    actions = transition.actions
     if is_live(note) and note.get("wanted", ACTIVE) == ACTIVE:
-        actions = (ResumeRecording(recording_id=note["id"]), *actions)
-    return replace(
-        transition, actions=actions, data={**(transition.data or {}), RECORDING: {**note, "sensitive": False}}
+        transition = transition.first(ResumeRecording(recording_id=note.get("id") or "", start=start_of(note)))
+    return transition.with_data(**{RECORDING: {**note, "sensitive": False}})
+
+
+async def after_issue(ctx: Context, state: CallState, action: Action, result: ActionResult) -> None:
+    """Once a StartRecording is sent: index which call the recording belongs to, or keep why ACS refused it."""
+    if not isinstance(action, StartRecording):
+        return
+    if isinstance(result, RecordingNotStarted):
+        error = result.message
+        await update_data(ctx, state.call_connection_id, lambda current: not_started(current, error))
+    elif isinstance(result, str):
+        await ctx.recordings.put_owner(owner(state, result))
+
+
+def not_started(state: CallState, error: str) -> Note:
+    """A refused start: nothing is recording, and the note says why."""
+    return {RECORDING: {**recording_note(state), "error": error, "start": None}}
+
+
+def owner(state: CallState, recording_id: str) -> RecordingOwner:
+    return RecordingOwner(
+        recording_id=recording_id,
+        call_connection_id=state.call_connection_id,
+        correlation_id=state.data.get("correlation_id", ""),
     )
+
+
+def noted(turn: Turn, transition: Transition) -> Transition:
+    """RecordingStateChanged: the recording's id and state. StartRecordingFailed: the failure; the call goes on."""
+    event = turn.event
+    assert isinstance(event, RecordingEvent)
+    log = call_logger(logger, event)
+    note = current_note(turn, transition)
+    if note.get("id") not in (None, event.recording_id):
+        log.info("Recording %s is %s (an earlier recording of the call)", event.recording_id, event.state)
+        return transition
+    if event.type == "StartRecordingFailed":
+        result = event.result
+        log.error(
+            "Recording %s failed to start: %s/%s %s", event.recording_id, result.code, result.sub_code, result.message
+        )
+        failure = f"{result.code}/{result.sub_code} {result.message}"
+        note = with_history({**note, "state": "failed", "error": failure}, [event.time, "failed"])
+    else:
+        log.info("Recording %s is %s", event.recording_id, event.state)
+        note = with_history({**note, "id": event.recording_id, "state": event.state}, [event.time, event.state])
+    return replace(transition, data={**(transition.data or {}), RECORDING: note})

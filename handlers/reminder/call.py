@@ -2,88 +2,59 @@
 
 from __future__ import annotations
 
-from handlers import reminder
-from handlers.outbound import DIALLING, advance_placed
+from handlers.outbound import DIALLING, connected
+from handlers.reminder import prompts
+from handlers.reminder.prompts import CONFIRMING
 from shared.actions import HangUp
-from shared.context import Context
-from shared.events import CallEvent, RecognizeCompleted
-from shared.flow import Transition, advance
-from shared.routing import Router
-from shared.state import ENDED, CallState
-
-router = Router()
+from shared.engine import Transition, Turn
+from shared.events import RecognizeCompleted
+from shared.state import ENDED
 
 
-@router.register("CallConnected", operation_context=reminder.FLOW)
-async def on_answered(event: CallEvent, ctx: Context) -> None:
+async def on_answered(turn: Turn) -> Transition:
     """The person picked up: read the reminder and ask for their answer."""
-    await advance_placed(
-        event,
-        ctx,
-        decide=lambda state: Transition(step=reminder.CONFIRMING, actions=(reminder.ask(state, ctx.settings),)),
-        from_steps={DIALLING},
-    )
+    return Transition(step=CONFIRMING, actions=(prompts.ask(turn.state, turn.settings),))
 
 
-@router.register("CreateCallFailed", operation_context=reminder.FLOW)
-async def on_not_reached(event: CallEvent, ctx: Context) -> None:
+async def on_not_reached(turn: Turn) -> Transition:
     """Nobody answered, the line was busy, the call was declined or could not be placed: record which."""
-    await advance_placed(
-        event,
-        ctx,
-        decide=lambda state: Transition(step=ENDED, data={"outcome": reminder.failure_outcome(event)}),
-        from_steps={DIALLING},
-    )
+    return Transition(step=ENDED, data={"outcome": prompts.failure_outcome(turn.event)})
 
 
-@router.register("RecognizeCompleted", operation_context=reminder.CONFIRMING)
-async def on_answer(event: RecognizeCompleted, ctx: Context) -> None:
+async def on_answer(turn: Turn) -> Transition:
     """Confirm, cancel or reschedule; anything else asks again."""
-
-    def decide(state: CallState) -> Transition:
-        label = reminder.chosen(event)
-        if label in reminder.OUTCOMES:
-            return reminder.close(reminder.OUTCOMES[label], ctx.settings)
-        return retry_or_give_up(state, ctx)
-
-    await advance_placed(event, ctx, decide=decide, from_steps={reminder.CONFIRMING})
+    assert isinstance(turn.event, RecognizeCompleted)
+    label = prompts.chosen(turn.event)
+    if label in prompts.OUTCOMES:
+        return prompts.close(prompts.OUTCOMES[label], turn.settings)
+    return await retry_or_give_up(turn)
 
 
-@router.register("RecognizeFailed", operation_context=reminder.CONFIRMING)
-async def on_no_answer(event: CallEvent, ctx: Context) -> None:
+async def retry_or_give_up(turn: Turn) -> Transition:
     """No input or no match: ask again, up to REMINDER_MAX_RETRIES failures, then record no-response."""
-    await advance_placed(
-        event, ctx, decide=lambda state: retry_or_give_up(state, ctx), from_steps={reminder.CONFIRMING}
-    )
-
-
-def retry_or_give_up(state: CallState, ctx: Context) -> Transition:
+    state, settings = turn.state, turn.settings
     failures = state.retries + 1
-    if failures >= ctx.settings.reminder_max_retries:
-        return reminder.close(reminder.NO_RESPONSE, ctx.settings)
-    reprompt = reminder.ask(state, ctx.settings, preface=ctx.settings.ivr_no_input_prompt)
-    return Transition(step=reminder.CONFIRMING, retries=failures, actions=(reprompt,))
+    if failures >= settings.reminder_max_retries:
+        return prompts.close(prompts.NO_RESPONSE, settings)
+    reprompt = prompts.ask(state, settings, preface=settings.ivr_no_input_prompt)
+    return Transition(step=CONFIRMING, retries=failures, actions=(reprompt,))
 
 
-@router.register("PlayCompleted", operation_context=reminder.CLOSING)
-@router.register("PlayFailed", operation_context=reminder.CLOSING)
-async def on_closing_played(event: CallEvent, ctx: Context) -> None:
+async def on_closing_played(turn: Turn) -> Transition:
     """The closing line has played: end the call."""
-    await advance_placed(
-        event,
-        ctx,
-        decide=lambda state: Transition(step=reminder.HANGING_UP, actions=(HangUp(for_everyone=True),)),
-        from_steps={reminder.CLOSING},
-    )
+    return Transition(step=prompts.HANGING_UP, actions=(HangUp(for_everyone=True),))
 
 
-@router.register("CallDisconnected")
-async def on_hung_up_early(event: CallEvent, ctx: Context) -> None:
-    """The person hung up before answering: the outcome is no-response (runs before call_ended's handler)."""
+async def on_disconnected(turn: Turn) -> Transition | None:
+    """The call ended before an answer: no-response once connected, failed if it never connected."""
+    if turn.state.data.get("outcome", prompts.PENDING) != prompts.PENDING:
+        return None
+    outcome = prompts.FAILED if turn.state.step == DIALLING else prompts.NO_RESPONSE
+    return Transition(step=ENDED, data={"outcome": outcome})
 
-    def decide(state: CallState) -> Transition | None:
-        if state.flow != reminder.FLOW or state.data.get("outcome", reminder.PENDING) != reminder.PENDING:
-            return None
-        return Transition(step=ENDED, data={"outcome": reminder.NO_RESPONSE})
 
-    await advance(event, ctx, decide=decide)
+async def answered_late(turn: Turn) -> Transition:
+    """CallConnected never arrived: ask once ACS says the call is up, else keep waiting for it."""
+    if not connected(turn):
+        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
+    return await on_answered(turn)

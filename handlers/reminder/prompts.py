@@ -1,16 +1,16 @@
-"""The appointment reminder's vocabulary, shared by reminder_call and api_reminders: steps, choices, outcomes."""
+"""The appointment reminder's vocabulary, shared by its calls and the API: steps, choices, outcomes, prompts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from shared.actions import Choice, Play, Prompt, Recognize
+from shared.engine import Transition
 from shared.events import CallEvent, RecognizeCompleted
-from shared.flow import Transition
 from shared.settings import Settings
 from shared.state import CallState
 
-FLOW = "reminder"
+NAME = "reminder"
 
 # Steps after outbound.DIALLING; the recognize uses its step's name as operation context.
 CONFIRMING = "confirming"
@@ -20,6 +20,7 @@ HANGING_UP = "hanging-up"
 PENDING = "pending"
 OUTCOMES = {"confirm": "confirmed", "cancel": "cancelled", "reschedule": "reschedule-requested"}
 NO_RESPONSE = "no-response"
+FAILED = "failed"
 CHOICES = (
     Choice(label="confirm", phrases=("confirm", "yes", "confirmed"), tone="one"),
     Choice(label="cancel", phrases=("cancel", "no"), tone="two"),
@@ -77,4 +78,4 @@ def close(outcome: str, settings: Settings) -> Transition:
 
 def failure_outcome(event: CallEvent) -> str:
     """What a CreateCallFailed means for the reminder: no-answer, busy, declined or failed."""
-    return FAILURE_OUTCOMES.get(event.result.sub_code, "failed")
+    return FAILURE_OUTCOMES.get(event.result.sub_code, FAILED)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from devhost.azurite import Azurite, free_port
-from devhost.stack import LocalStack, StackPorts
+from devhost.stack import NEVER, LocalStack, StackPorts
 from emulator.control_client import EmulatorControl
 from shared import clients
 
@@ -24,7 +24,7 @@ def stack(azurite: Azurite) -> Iterator[LocalStack]:
         table=azurite.table_port,
         receiver=0,
     )
-    with LocalStack(ports=ports, time_scale=TIME_SCALE) as running:
+    with LocalStack(ports=ports, time_scale=TIME_SCALE, watchdog_schedule=NEVER) as running:
         yield running
     clients.use(None)
 

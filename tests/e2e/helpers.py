@@ -19,6 +19,7 @@ from devhost.stack import INCOMING_CALL_FUNCTION, LocalStack
 from emulator.control_client import EmulatorControl
 from handlers.call_routing import RoutingRule
 from shared.clients import load_settings
+from shared.engine import split_context
 from shared.settings import Settings
 from shared.state import INCOMING_ROW, STATE_ROW, incoming_partition, table_key
 
@@ -58,7 +59,7 @@ def state_table(stack: LocalStack) -> TableClient:
 
 
 def read_call_state(stack: LocalStack, call_connection_id: str) -> dict[str, Any] | None:
-    """The call's state row as stored (data and pending decoded, `etag` added), or None."""
+    """The call's state row as stored (data and outbox decoded, `etag` added), or None."""
     with state_table(stack) as client:
         try:
             entity = client.get_entity(table_key(call_connection_id), STATE_ROW)
@@ -66,19 +67,19 @@ def read_call_state(stack: LocalStack, call_connection_id: str) -> dict[str, Any
             return None
     row = dict(entity)
     row["data"] = json.loads(row.get("data") or "{}")
-    row["pending"] = json.loads(row.get("pending") or "[]")
+    row["outbox"] = json.loads(row.get("outbox") or "null")
     row["etag"] = entity.metadata["etag"]
     return row
 
 
 def wait_for_call_state(
-    stack: LocalStack, call_connection_id: str, step: str, *, settled: bool = True, timeout: float = TIMEOUT
+    stack: LocalStack, call_connection_id: str, step: str, timeout: float = TIMEOUT
 ) -> dict[str, Any]:
-    """Wait until the stored call reaches `step` (and, when `settled`, its outbox of actions has been issued)."""
+    """Wait until the stored call reaches `step`."""
 
     def probe() -> dict[str, Any] | None:
         row = read_call_state(stack, call_connection_id)
-        if row is None or row["step"] != step or (settled and row["pending"]):
+        if row is None or row["step"] != step:
             return None
         return row
 
@@ -146,8 +147,12 @@ def callback_types(timeline: list[dict[str, Any]]) -> list[str]:
 
 
 def callbacks(timeline: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
-    """(event type, operationContext) of every callback sent."""
-    return [(e["summary"], e["detail"].get("operationContext")) for e in timeline if e["kind"] == "callback"]
+    """(event type, operationContext as the flow declared it, without its claim tag) of every callback sent."""
+    return [
+        (e["summary"], split_context(e["detail"].get("operationContext"))[0])
+        for e in timeline
+        if e["kind"] == "callback"
+    ]
 
 
 def requests_made(timeline: list[dict[str, Any]]) -> list[str]:

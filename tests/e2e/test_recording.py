@@ -94,7 +94,7 @@ def test_card_digits_are_not_recorded(stack: LocalStack, control: EmulatorContro
     # The call's state keeps the last four digits and the recording's history, never the number.
     state = read_call_state(stack, call)
     assert state is not None and state["data"]["payment"] == {"card_last4": "4242"}
-    assert CARD not in json.dumps(state)
+    assert CARD not in json.dumps(state, default=str)
     assert [entry[1] for entry in state["data"]["recording"]["history"]] == ["active", "inactive", "active", "inactive"]
 
 

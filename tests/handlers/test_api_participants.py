@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from handlers import api_calls, api_dtmf_recognition, api_media, api_participants
+from handlers.policies.continuous_dtmf import received_keys
 from shared.errors import BadRequest
 from tests.fixtures.fakes import deliver
 from tests.fixtures.outbound_fakes import outbound_context, request
@@ -97,5 +98,5 @@ async def test_continuous_dtmf_tones_are_kept_in_order_once():
             tone=tone,
         )
 
-    assert api_dtmf_recognition.received_keys(store.states["call-1"].data) == "12#"
+    assert received_keys(store.states["call-1"].data) == "12#"
     assert acs.calls("start_continuous_dtmf_recognition")[0].kwargs["operation_context"] == "api-dtmf-recognition"

@@ -21,9 +21,12 @@ def request(call, body=None):
 
 
 async def recorded_call(**settings):
+    """A connected IVR call; recorded (and the recording's RecordingStateChanged handled) unless the flow is not."""
     ctx, acs, store = recording_context(**settings)
     call = await answered_call(ctx)
     await deliver(ctx, "call_connected", call)
+    for recording_id in acs.recordings.values():
+        await deliver(ctx, "recording_state_changed", call, recordingId=recording_id, state="active")
     acs.ops.clear()
     return ctx, acs, store, call
 
@@ -80,6 +83,19 @@ async def test_resuming_while_the_caller_keys_a_card_is_refused():
     with pytest.raises(Conflict, match="keying sensitive digits"):
         await api_recordings.resume(request(call), ctx)
     assert acs.ops == []
+
+
+async def test_pausing_a_recording_acs_has_not_named_yet_learns_its_id_by_replaying_the_start():
+    ctx, acs, _ = recording_context()
+    call = await answered_call(ctx)
+    await deliver(ctx, "call_connected", call)  # RecordingStateChanged is still on its way
+    [recording_id] = acs.recordings.values()
+    acs.ops.clear()
+
+    reply = await api_recordings.pause(request(call), ctx)
+
+    assert reply.body["recordingId"] == recording_id
+    assert acs.names() == ["start_recording", "pause_recording"] and len(acs.recordings) == 1
 
 
 async def test_pause_resume_and_stop_reach_acs_and_are_noted():

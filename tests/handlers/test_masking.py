@@ -2,10 +2,10 @@
 
 from dataclasses import replace
 
-
+from handlers import engine
 from handlers.call_routing import RoutingRule
 from shared.pairings import InMemoryPairings, Pairing
-from tests.fixtures.fakes import dispatch, deliver, incoming_call, make_context
+from tests.fixtures.fakes import deliver, dispatch, incoming_call, make_context, present
 
 PROXY, BUYER, SELLER = "+18005550142", "+14255550101", "+14255550102"
 
@@ -82,4 +82,19 @@ async def test_an_unreachable_peer_ends_the_call():
 
     await deliver(ctx, "add_participant_failed", call, operationContext="masking-peer")
 
+    assert acs.ops[-1].name == "hang_up" and store.states[call].step == "hanging-up"
+
+
+async def test_the_watchdog_finds_both_parties_talking_or_ends_a_call_one_of_them_left():
+    ctx, acs, store = context()
+    call = await connected_masked_call(ctx)  # the peer answers, but AddParticipantSucceeded gets lost
+    acs.participants = present(f"4:{BUYER}", f"4:{SELLER}")
+
+    ctx.clock.now = store.states[call].deadline
+    await engine.sweep(ctx)
+    assert store.states[call].step == "connected" and acs.names()[-1] == "get_call_properties"
+
+    acs.participants = present(f"4:{BUYER}")  # the seller left; that ParticipantsUpdated got lost too
+    ctx.clock.now = store.states[call].deadline
+    await engine.sweep(ctx)
     assert acs.ops[-1].name == "hang_up" and store.states[call].step == "hanging-up"

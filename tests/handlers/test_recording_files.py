@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-
+from handlers.recording_files import on_recording_file_status
 from shared.errors import BadRequest
 from shared.recordings import RecordingOwner, parse_recording_file_status
 from tests.fixtures.recording_fakes import recording_context
@@ -41,7 +41,7 @@ async def test_a_finished_recording_is_indexed_under_its_call():
     ctx, _, _ = recording_context()
     await ctx.recordings.put_owner(RecordingOwner(recording_id=RECORDING, call_connection_id="call-1"))
 
-    await dispatch(file_event(), ctx)
+    await on_recording_file_status(file_event(), ctx)
 
     [indexed] = await ctx.recordings.list("call-1")
     assert indexed.server_call_id == "aHR0cHM6Ly9h/cGk="  # a serverCallId may contain "/"
@@ -54,8 +54,8 @@ async def test_a_redelivered_file_event_rewrites_the_same_row():
     ctx, _, _ = recording_context()
     await ctx.recordings.put_owner(RecordingOwner(recording_id=RECORDING, call_connection_id="call-1"))
 
-    await dispatch(file_event("evt-1"), ctx)
-    await dispatch(file_event("evt-1"), ctx)
+    await on_recording_file_status(file_event("evt-1"), ctx)
+    await on_recording_file_status(file_event("evt-1"), ctx)
 
     assert len(await ctx.recordings.list("call-1")) == 1
 
@@ -63,7 +63,7 @@ async def test_a_redelivered_file_event_rewrites_the_same_row():
 async def test_a_recording_the_app_did_not_start_is_kept_but_under_no_call():
     ctx, _, _ = recording_context()
 
-    await dispatch(file_event(), ctx)
+    await on_recording_file_status(file_event(), ctx)
 
     [(partition, _)] = ctx.recordings.rows
     assert partition.startswith("server-call-")

@@ -1,6 +1,7 @@
 """ActionRunner through the real Call Automation SDK: the wire requests and repeatability headers."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -10,8 +11,11 @@ from azure.core.credentials import AzureKeyCredential
 
 from shared.acs import ActionRunner, repeatability_headers
 from shared.actions import AddParticipant, HangUp, Play, Prompt, Recognize
+from shared.state import Outbox
 
 FIRST_SENT = "Thu, 12 Mar 2026 12:00:00 GMT"
+NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+LEASE = NOW + timedelta(seconds=30)
 
 
 @pytest.fixture
@@ -24,7 +28,7 @@ async def acs():
         requests.append((request.method, request.path, dict(request.headers), json.loads(body) if body else None))
         if request.path.endswith(":answer"):
             return web.json_response({"callConnectionId": "call-1", "callConnectionState": "connecting"})
-        if request.path.endswith(":terminate"):
+        if request.path.endswith(":terminate") or request.method == "DELETE":
             return web.Response(status=204)
         return web.json_response({}, status=202)
 
@@ -73,7 +77,8 @@ async def test_actions_map_to_the_documented_requests(acs):
         HangUp(for_everyone=True),
     )
 
-    await runner.run("call-1", actions, repeatability_key="call-1/step/event", first_sent=FIRST_SENT)
+    outbox = Outbox(claim="event", tag="1", actions=actions, owner="me", lease_until=LEASE, first_sent=FIRST_SENT)
+    await runner.run("call-1", outbox, clock=lambda: NOW)
 
     play, recognize, add, terminate = requests
     assert play[1] == "/calling/callConnections/call-1:play" and play[3]["playOptions"] == {"loop": True}
@@ -83,10 +88,21 @@ async def test_actions_map_to_the_documented_requests(acs):
     assert add[1].endswith("/participants:add") and add[3]["sourceCallerIdNumber"] == {"value": "+18005550100"}
     assert (
         add[2]["Repeatability-Request-ID"]
-        == repeatability_headers("call-1/step/event/2", FIRST_SENT)["Repeatability-Request-ID"]
+        == repeatability_headers("call-1/event/2", FIRST_SENT)["Repeatability-Request-ID"]
     )
     assert terminate[1].endswith(":terminate")
     assert (
         terminate[2]["Repeatability-Request-ID"]
-        == repeatability_headers("call-1/step/event/3", FIRST_SENT)["Repeatability-Request-ID"]
+        == repeatability_headers("call-1/event/3", FIRST_SENT)["Repeatability-Request-ID"]
     )
+
+
+async def test_a_lease_that_runs_out_stops_the_batch_before_the_next_action(acs):
+    runner, requests = acs
+    clock = iter([NOW, LEASE])  # the lease is live for the first action and over for the second
+    actions = (HangUp(for_everyone=False), HangUp(for_everyone=True))
+    outbox = Outbox(claim="event", tag="1", actions=actions, owner="me", lease_until=LEASE, first_sent=FIRST_SENT)
+
+    results = await runner.run("call-1", outbox, clock=lambda: next(clock))
+
+    assert results == [None] and [path for _, path, _, _ in requests] == ["/calling/callConnections/call-1"]

@@ -3,13 +3,16 @@
 import asyncio
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.data.tables.aio import TableServiceClient
 
 from shared.actions import HangUp, Play, Prompt
 from shared.errors import StateConflict
-from shared.state import CallState, IncomingCallRecord, InMemoryStateStore, TableStateStore
+from shared.state import CallState, IncomingCallRecord, InMemoryStateStore, Outbox, TableStateStore, table_key
+
+NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["table", "memory"])
@@ -25,106 +28,123 @@ async def store(request):
         await service.delete_table(table.table_name)
 
 
-def new_call() -> CallState:
-    return CallState(call_connection_id=str(uuid.uuid4()), flow="ivr", step="answering", data={"caller": "4:+1"})
+def new_call(**fields) -> CallState:
+    values = {"call_connection_id": str(uuid.uuid4()), "flow": "ivr", "step": "answering", "data": {"caller": "4:+1"}}
+    return CallState(**{**values, **fields})
 
 
-async def test_create_then_load_round_trips_state(store):
-    call = new_call()
-    assert await store.create(state=call, event_id="incoming-1")
-    state, seen = await store.load(call_connection_id=call.call_connection_id, event_id="incoming-1")
-    assert seen and state.etag
-    assert (state.flow, state.step, state.data) == ("ivr", "answering", {"caller": "4:+1"})
-    assert not await store.create(state=call, event_id="incoming-2")
+def outbox(*actions, claim="e1") -> Outbox:
+    return Outbox(claim=claim, tag="1", actions=actions, owner="me", lease_until=NOW, first_sent="x")
 
 
-async def test_create_returns_the_state_with_an_etag_that_a_save_can_match(store):
-    call = new_call()
-    created = await store.create(state=call)  # no event: the state row alone
-    assert created.etag and created.step == "answering"
-    assert await store.create(state=replace(call, step="main-menu")) is None  # the first one stays
+async def test_commit_without_etag_inserts_and_loads_back_with_its_marker(store):
+    call = new_call(server_call_id="c2VydmVy", deadline=NOW)
+    created = await store.commit(call, marker="incoming-1")
 
-    saved = await store.save(state=replace(created, step="main-menu"), event_id="e1")
-
-    loaded, seen = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    assert seen and loaded.step == "main-menu" and loaded.etag == saved.etag
-
-
-async def test_create_can_claim_an_event_with_its_outbox_in_one_write(store):
-    call = replace(new_call(), step="main-menu", pending=(HangUp(),), pending_event_id="e1")
-    created = await store.create(state=call, event_id="e1")
-
-    loaded, seen = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    assert seen and loaded.pending == (HangUp(),) and loaded.etag == created.etag
-    assert await store.create(state=call, event_id="e1") is None
+    loaded = await store.load(call.call_connection_id, event_id="incoming-1")
+    assert loaded.seen and loaded.state.etag == created.etag
+    assert (loaded.state.flow, loaded.state.step, loaded.state.data) == ("ivr", "answering", {"caller": "4:+1"})
+    assert (loaded.state.server_call_id, loaded.state.deadline) == ("c2VydmVy", NOW)
+    with pytest.raises(StateConflict):  # the first state stays
+        await store.commit(replace(call, step="main-menu"))
+    assert not (await store.load(call.call_connection_id, event_id="other")).seen
 
 
-async def test_save_writes_state_and_marker_together_and_keeps_the_outbox(store):
-    call = new_call()
-    await store.create(state=call, event_id="e0")
-    state, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    outbox = (Play(prompts=(Prompt(text="hi"),), operation_context="greeting"), HangUp())
+async def test_commit_writes_state_outbox_and_marker_together(store):
+    call = await store.commit(new_call())
+    actions = (Play(prompts=(Prompt(text="hi"),), operation_context="greeting/1"), HangUp())
 
-    saved = await store.save(
-        state=CallState(**{**state.__dict__, "step": "main-menu", "pending": outbox}), event_id="e1"
-    )
+    saved = await store.commit(replace(call, step="main-menu", claims=1, outbox=outbox(*actions)), marker="e1")
 
-    loaded, seen = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    assert seen and loaded.step == "main-menu" and loaded.pending == outbox and loaded.etag == saved.etag
+    loaded = await store.load(call.call_connection_id, event_id="e1")
+    assert loaded.seen and loaded.state.step == "main-menu" and loaded.state.etag == saved.etag
+    assert loaded.state.outbox == outbox(*actions) and loaded.state.tag == "1"
+    assert (await store.load(call.call_connection_id)).state == loaded.state
 
 
-async def test_redelivered_event_cannot_be_saved_twice_and_leaves_state_untouched(store):
-    call = new_call()
-    await store.create(state=call, event_id="e0")
-    state, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    saved = await store.save(state=CallState(**{**state.__dict__, "retries": 1}), event_id="e1")
+async def test_redelivered_event_cannot_commit_twice_and_leaves_state_untouched(store):
+    call = await store.commit(new_call())
+    saved = await store.commit(replace(call, retries=1), marker="e1")
 
     with pytest.raises(StateConflict):
-        await store.save(state=CallState(**{**saved.__dict__, "retries": 2}), event_id="e1")
+        await store.commit(replace(saved, retries=2), marker="e1")
 
     # The failed transaction wrote nothing: the marker's create failing rolled back the state update too.
-    loaded, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
+    loaded = (await store.load(call.call_connection_id)).state
     assert loaded.retries == 1 and loaded.etag == saved.etag
 
 
-async def test_clearing_the_outbox_without_an_event_is_still_guarded_by_the_etag(store):
-    call = new_call()
-    await store.create(state=call, event_id="e0")
-    state, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    claimed = await store.save(state=CallState(**{**state.__dict__, "pending": (HangUp(),)}), event_id="e1")
+async def test_a_writer_holding_an_older_etag_loses(store):
+    call = await store.commit(new_call())
+    newer = await store.commit(replace(call, step="main-menu"))
 
-    cleared = await store.save(state=CallState(**{**claimed.__dict__, "pending": ()}))
+    with pytest.raises(StateConflict):
+        await store.commit(replace(call, step="stale"))
 
-    assert cleared.etag != claimed.etag
-    with pytest.raises(StateConflict):  # a writer still holding the older etag loses
-        await store.save(state=CallState(**{**claimed.__dict__, "step": "stale"}))
-    loaded, _ = await store.load(call_connection_id=call.call_connection_id, event_id="e1")
-    assert loaded.pending == () and loaded.etag == cleared.etag
+    assert (await store.load(call.call_connection_id)).state.etag == newer.etag
 
 
 async def test_concurrent_writers_exactly_one_wins(store):
-    call = new_call()
-    await store.create(state=call, event_id="e0")
-    state, _ = await store.load(call_connection_id=call.call_connection_id, event_id="x")
+    call = await store.commit(new_call())
 
     async def write(step: str, event_id: str):
-        return await store.save(state=CallState(**{**state.__dict__, "step": step}), event_id=event_id)
+        return await store.commit(replace(call, step=step), marker=event_id)
 
     results = await asyncio.gather(write("order-number", "a"), write("connecting-agent", "b"), return_exceptions=True)
 
     winners = [r for r in results if isinstance(r, CallState)]
     assert len(winners) == 1 and sum(isinstance(r, StateConflict) for r in results) == 1
-    loaded, _ = await store.load(call_connection_id=call.call_connection_id, event_id="x")
-    assert loaded.step == winners[0].step
+    assert (await store.load(call.call_connection_id)).state.step == winners[0].step
     loser_event = "b" if winners[0].step == "order-number" else "a"
-    assert not (await store.load(call_connection_id=call.call_connection_id, event_id=loser_event))[1]
+    assert not (await store.load(call.call_connection_id, event_id=loser_event)).seen
+
+
+async def test_overdue_finds_calls_past_their_deadline_that_have_not_ended(store):
+    due = await store.commit(new_call(step="main-menu", deadline=NOW - timedelta(seconds=1)))
+    await store.commit(new_call(step="main-menu", deadline=NOW + timedelta(seconds=1)))
+    await store.commit(new_call(step="ended", ended_at=NOW))
+    await store.commit(new_call(step="with-agent"))
+
+    overdue = await store.overdue(NOW)
+
+    assert [state.call_connection_id for state in overdue] == [due.call_connection_id]
+    assert overdue[0].etag == due.etag
+
+
+async def test_purge_deletes_an_ended_calls_rows_and_its_incoming_record(store):
+    old = await store.commit(new_call(server_call_id="b2xk", step="ended", ended_at=NOW - timedelta(hours=2)))
+    for event_id in ("e1", "e2", "e3"):
+        old = await store.commit(replace(old, retries=old.retries + 1), marker=event_id)
+    recent = await store.commit(new_call(step="ended", ended_at=NOW))
+    await store.put_incoming_call(record=IncomingCallRecord(server_call_id="b2xk", outcome="answered"))
+
+    [expired] = await store.ended_before(NOW - timedelta(hours=1))
+    deleted = await store.purge(expired)
+
+    assert deleted == 4  # the state and three markers
+    gone = await store.load(old.call_connection_id, event_id="e1")
+    assert gone.state is None and not gone.seen
+    assert await store.get_incoming_call(server_call_id="b2xk") is None
+    assert (await store.load(recent.call_connection_id)).state is not None
+
+
+async def test_purge_incoming_before_removes_only_old_records(store):
+    await store.put_incoming_call(record=IncomingCallRecord(server_call_id="cmVqZWN0ZWQ=", outcome="rejected"))
+
+    assert await store.purge_incoming_before(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert await store.purge_incoming_before(datetime.now(UTC) + timedelta(minutes=1)) == 1
+    assert await store.get_incoming_call(server_call_id="cmVqZWN0ZWQ=") is None
 
 
 async def test_unsafe_event_ids_and_server_call_ids_are_stored_under_hashed_keys(store):
-    call = new_call()
-    await store.create(state=call, event_id="a/b#c?")
-    assert (await store.load(call_connection_id=call.call_connection_id, event_id="a/b#c?"))[1]
+    call = await store.commit(new_call(), marker="a/b#c?")
+    assert (await store.load(call.call_connection_id, event_id="a/b#c?")).seen
     record = IncomingCallRecord(server_call_id="aHR0cHM6Ly9h/Yg==", outcome="answered", flow="ivr")
     await store.put_incoming_call(record=record)
     assert await store.get_incoming_call(server_call_id="aHR0cHM6Ly9h/Yg==") == record
     assert await store.get_incoming_call(server_call_id="other") is None
+
+
+def test_keys_of_ids_with_lone_surrogates_are_stable_hashes():
+    assert table_key("event-\ud800") == table_key("event-\ud800") != table_key("event-\udfff")
+    assert table_key("safe-id_1.2:3") == "safe-id_1.2:3"

@@ -7,26 +7,25 @@ from dataclasses import replace
 import pytest
 from azure.communication.callautomation import FileSource, TextSource
 
-
 from shared.state import InMemoryStateStore
-from tests.fixtures.fakes import dispatch, CALLER, answered_call, deliver, event, incoming_call, make_context
+from tests.fixtures.fakes import CALLER, answered_call, deliver, dispatch, event, incoming_call, make_context
 
 
 async def test_connected_call_hears_greeting_then_main_menu():
     ctx, acs, store = make_context()
     call = await answered_call(ctx)
 
-    await deliver(ctx, "call_connected", call)
+    await deliver(ctx, "call_connected", call, event_id="connected-event")
 
     play, recognize = acs.ops[-2:]
-    assert (play.name, play.kwargs["operation_context"]) == ("play_media", "greeting")
+    assert (play.name, play.kwargs["operation_context"]) == ("play_media", "greeting/1")
     assert isinstance(play.args[0][0], TextSource) and play.args[0][0].text == "Thank you for calling Contoso."
     assert recognize.name == "start_recognizing_media"
     assert recognize.args[0] == "choices" and recognize.args[1].raw_id == CALLER
     assert [c.label for c in recognize.kwargs["choices"]] == ["order-status", "agent", "pay-bill"]
-    assert recognize.kwargs["operation_context"] == "main-menu"
+    assert recognize.kwargs["operation_context"] == "main-menu/1"  # tagged with the claim that asked
     state = store.states[call]
-    assert (state.step, state.pending) == ("main-menu", ())
+    assert (state.step, state.tag, state.outbox.claim) == ("main-menu", "1", "connected-event")
 
 
 async def test_greeting_audio_file_replaces_text_when_configured():
@@ -78,7 +77,7 @@ async def test_call_connected_that_overtakes_the_state_write_greets_once_and_kee
     [call] = acs.answered.values()
 
     assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
-    assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())  # not reset to answering
+    assert store.states[call].step == "main-menu"  # not reset to answering
     assert next(iter(store.incoming.values())).outcome == "answered"
     await dispatch(delivered[0], ctx)  # a redelivery of that CallConnected is recognised
     await dispatch(incoming_call(), ctx)  # and so is a redelivered IncomingCall
@@ -94,8 +93,8 @@ class LockstepMemoryStore(InMemoryStateStore):
         self.held = 0
         self.parties = parties
 
-    async def load(self, **kwargs):
-        result = await super().load(**kwargs)
+    async def load(self, call_connection_id, *, event_id=None):
+        result = await super().load(call_connection_id, event_id=event_id)
         if self.held < self.parties:
             self.held += 1
             await self.barrier.wait()
@@ -113,7 +112,7 @@ async def test_concurrent_deliveries_of_an_overtaking_call_connected_greet_once(
     await asyncio.gather(*(dispatch(connected, ctx) for _ in range(3)))
 
     assert acs.names().count("play_media") == 1 and acs.names().count("start_recognizing_media") == 1
-    assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())
+    assert store.states[call].step == "main-menu"
     assert (call, "connected-1") in store.markers
 
 
@@ -125,7 +124,7 @@ class StateWrittenMeanwhile(InMemoryStateStore):
     async def get_incoming_call(self, **kwargs):
         record = await super().get_incoming_call(**kwargs)
         if self.late is not None:
-            await self.create(state=self.late)
+            await self.commit(self.late)
             self.late = None
         return record
 
@@ -140,17 +139,17 @@ async def test_call_connected_whose_adoption_races_the_handlers_state_write_gree
     await deliver(ctx, "call_connected", call, event_id="connected-1")
 
     assert acs.names().count("play_media") == 1
-    assert (store.states[call].step, store.states[call].pending) == ("main-menu", ())
+    assert store.states[call].step == "main-menu"
     assert (call, "connected-1") in store.markers
 
 
 class StateWriteFails(InMemoryStateStore):
-    """The IncomingCall handler's state write (the only create without an event marker) always fails."""
+    """The IncomingCall handler's state write (the only insert without an event marker) always fails."""
 
-    async def create(self, *, state, event_id=None):
-        if event_id is None:
+    async def commit(self, state, *, marker=None):
+        if marker is None and state.etag is None:
             raise ConnectionResetError("instance died while writing the state")
-        return await super().create(state=state, event_id=event_id)
+        return await super().commit(state, marker=marker)
 
 
 async def test_call_whose_handler_died_before_writing_its_state_is_still_greeted_once():

@@ -1,6 +1,6 @@
 """The main menu: order status, agent, and retries on no input or no match."""
 
-from tests.fixtures.fakes import AGENT, call_at_main_menu, deliver, make_context
+from tests.fixtures.fakes import AGENT, call_at_main_menu, context, deliver, make_context
 
 
 async def test_caller_presses_1_and_is_asked_for_an_order_number():
@@ -11,7 +11,7 @@ async def test_caller_presses_1_and_is_asked_for_an_order_number():
 
     [recognize] = acs.ops
     assert recognize.args[0] == "dtmf"
-    assert recognize.kwargs["operation_context"] == "order-number"
+    assert context(recognize) == "order-number"
     assert recognize.kwargs["dtmf_stop_tones"] == ["pound"]
     assert recognize.kwargs["play_prompt"][0].text.startswith("Please key in your order number")
     assert store.states[call].step == "order-number"
@@ -56,7 +56,7 @@ async def test_no_input_reprompts_with_an_apology():
 
     [recognize] = acs.ops
     assert recognize.kwargs["play_prompt"][0].text == "Sorry, I didn't catch that."
-    assert recognize.kwargs["operation_context"] == "main-menu"
+    assert context(recognize) == "main-menu"
     assert store.states[call].retries == 1
 
 
@@ -67,7 +67,7 @@ async def test_three_no_inputs_say_goodbye_and_hang_up():
     for _ in range(3):
         await deliver(ctx, "recognize_failed", call)
     assert acs.names() == ["start_recognizing_media", "start_recognizing_media", "play_media"]
-    assert acs.ops[-1].kwargs["operation_context"] == "goodbye"
+    assert context(acs.ops[-1]) == "goodbye"
 
     await deliver(ctx, "play_completed", call)
 

@@ -1,6 +1,6 @@
 """Order status: keyed order number, status read back, unknown orders and retries."""
 
-from tests.fixtures.fakes import call_at_main_menu, deliver, make_context
+from tests.fixtures.fakes import call_at_main_menu, context, deliver, make_context
 
 
 async def order_number_step(ctx):
@@ -18,8 +18,8 @@ async def test_known_order_status_is_read_back_then_the_menu_returns():
 
     play, menu = acs.ops
     assert play.args[0][0].text == "Order 1 2 3 4 5 is out for delivery."
-    assert play.kwargs["operation_context"] == "order-status"
-    assert menu.kwargs["operation_context"] == "main-menu"
+    assert context(play) == "order-status"
+    assert context(menu) == "main-menu"
     assert (store.states[call].step, store.states[call].retries) == ("main-menu", 0)
 
 
@@ -32,7 +32,7 @@ async def test_unknown_order_says_not_found_and_asks_again():
     [ask] = acs.ops
     prompts = [p.text for p in ask.kwargs["play_prompt"]]
     assert prompts[0] == "Sorry, we could not find order 9 9."
-    assert ask.kwargs["operation_context"] == "order-number"
+    assert context(ask) == "order-number"
     assert store.states[call].retries == 1
 
 
@@ -54,5 +54,5 @@ async def test_three_failed_order_numbers_say_goodbye():
     await deliver(ctx, "recognize_completed_dtmf", call, dtmfResult={"tones": ["nine", "pound"]})
     await deliver(ctx, "recognize_failed", call, operationContext="order-number")
 
-    assert acs.ops[-1].name == "play_media" and acs.ops[-1].kwargs["operation_context"] == "goodbye"
+    assert acs.ops[-1].name == "play_media" and context(acs.ops[-1]) == "goodbye"
     assert store.states[call].step == "goodbye"

@@ -5,20 +5,26 @@ from dataclasses import replace
 
 import pytest
 
-from handlers.ivr_payment import is_card_number, masked
+from handlers.ivr.payment import is_card_number, masked
 from shared.validation import TONE_NAMES
-from tests.fixtures.fakes import answered_call, deliver
+from tests.fixtures.fakes import answered_call, context, deliver
 from tests.fixtures.recording_fakes import recording_context
 
 CARD = "4242424242424242"
 
 
-async def at_main_menu(ctx, acs):
-    """An IVR call waiting for a menu choice; returns the call and its recording id (None: not recorded)."""
+async def at_main_menu(ctx, acs, *, recording_reported=True):
+    """An IVR call waiting for a menu choice; returns the call and its recording id (None: not recorded).
+
+    recording_reported: whether ACS's RecordingStateChanged (which names the recording) has been handled yet.
+    """
     call = await answered_call(ctx)
     await deliver(ctx, "call_connected", call)
+    [recording_id] = acs.recordings.values() or [None]
+    if recording_id and recording_reported:
+        await deliver(ctx, "recording_state_changed", call, recordingId=recording_id, state="active")
     acs.ops.clear()
-    return call, ctx.state.states[call].data.get("recording", {}).get("id")
+    return call, recording_id
 
 
 async def choose_pay_bill(ctx, call):
@@ -38,10 +44,23 @@ async def test_pay_bill_pauses_the_recording_then_asks_for_the_card():
 
     pause, recognize = acs.ops
     assert (pause.name, pause.args) == ("pause_recording", (recording_id,))
-    assert recognize.kwargs["operation_context"] == "card-number"
+    assert context(recognize) == "card-number"
     assert recognize.kwargs["dtmf_max_tones_to_collect"] == 17
     assert recognize.kwargs["play_prompt"][0].text.startswith("Please key in your 16-digit card number")
     assert store.states[call].data["recording"]["sensitive"] is True
+
+
+async def test_pausing_before_acs_named_the_recording_replays_its_start_request_to_learn_the_id():
+    ctx, acs, _ = recording_context()
+    call, recording_id = await at_main_menu(ctx, acs, recording_reported=False)
+
+    await choose_pay_bill(ctx, call)
+
+    replay, pause, _ = acs.ops
+    assert replay.name == "start_recording" and acs.recordings == {
+        replay.kwargs["headers"]["Repeatability-Request-ID"]: recording_id
+    }
+    assert (pause.name, pause.args) == ("pause_recording", (recording_id,))
 
 
 async def test_a_valid_card_resumes_recording_and_reads_back_the_last_four_digits(caplog):
@@ -56,7 +75,7 @@ async def test_a_valid_card_resumes_recording_and_reads_back_the_last_four_digit
     resume, play, menu = acs.ops
     assert (resume.name, resume.args) == ("resume_recording", (recording_id,))
     assert play.args[0][0].text == "Thank you. The card ending in 4 2 4 2 has been accepted."
-    assert menu.kwargs["operation_context"] == "main-menu"
+    assert context(menu) == "main-menu"
     state = store.states[call]
     assert state.step == "main-menu" and state.data["payment"] == {"card_last4": "4242"}
     assert state.data["recording"]["sensitive"] is False

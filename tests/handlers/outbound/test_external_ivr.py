@@ -2,8 +2,8 @@
 
 import pytest
 
-from handlers import api_calls
-from handlers.outbound_ivr import parse_sequence
+from handlers import api_calls, engine
+from handlers.outbound.external_ivr import parse_sequence
 from shared.errors import BadRequest
 from tests.fixtures.fakes import deliver
 from tests.fixtures.outbound_fakes import deliver_event, outbound_context, request
@@ -67,3 +67,13 @@ async def test_a_failed_send_stops_navigation():
     )
 
     assert store.states[CALL].step == "dtmf-failed" and store.states[CALL].data["dtmf_failure"] == "400/8523 bad"
+
+
+async def test_a_step_whose_completion_never_came_is_taken_as_sent():
+    ctx, acs, store = await dialled(hang_up=False)
+
+    ctx.clock.now = store.states[CALL].deadline
+    await engine.sweep(ctx)
+
+    assert [send.args[0] for send in acs.calls("send_dtmf_tones")] == [["one"], ["two", "pound"]]
+    assert store.states[CALL].data["dtmf_sent"] == [["one"]]

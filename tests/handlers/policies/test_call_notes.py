@@ -2,8 +2,7 @@
 
 import logging
 
-
-from tests.fixtures.fakes import dispatch, answered_call, call_at_main_menu
+from tests.fixtures.fakes import answered_call, call_at_main_menu, dispatch
 from tests.fixtures.recording_fakes import recording_context, typed_event
 
 FAILED_STREAM = {
@@ -44,9 +43,7 @@ async def test_a_streaming_failure_is_logged_and_noted_without_touching_the_flow
     call = await call_at_main_menu(ctx)
 
     with caplog.at_level(logging.WARNING):
-        await dispatch(
-            typed_event("media_streaming_started", "MediaStreamingFailed", call, **FAILED_STREAM), ctx
-        )
+        await dispatch(typed_event("media_streaming_started", "MediaStreamingFailed", call, **FAILED_STREAM), ctx)
 
     assert "Media streaming failed: initialWebSocketConnectionFailed" in caplog.text
     note = store.states[call].data["media_streaming"]

@@ -1,19 +1,19 @@
-"""Recording policy: a recorded flow's call is recorded from connect, once; state changes are noted."""
+"""Recording policy: a recorded flow's call is recorded from connect, once, without delaying the greeting; state
+changes are noted."""
 
 from azure.core.exceptions import HttpResponseError
 
-
-from tests.fixtures.fakes import dispatch, CALLER, answered_call, deliver
+from tests.fixtures.fakes import CALLER, answered_call, deliver, dispatch
 from tests.fixtures.recording_fakes import CONTAINER, recording_context, typed_event
 
 
-async def test_a_recorded_flow_starts_recording_before_the_greeting():
+async def test_a_recorded_flow_starts_recording_right_after_the_greeting_is_sent():
     ctx, acs, store = recording_context(recording_channel="unmixed", recording_caller_channel=0)
     call = await answered_call(ctx)
 
     await deliver(ctx, "call_connected", call)
 
-    assert acs.names()[1:] == ["start_recording", "play_media", "start_recognizing_media"]
+    assert acs.names()[1:] == ["play_media", "start_recognizing_media", "start_recording"]
     [start] = acs.calls("start_recording")
     assert start.kwargs["call_connection_id"] == call
     assert start.kwargs["recording_state_callback_url"] == "https://app.example/api/callbacks"
@@ -23,8 +23,9 @@ async def test_a_recorded_flow_starts_recording_before_the_greeting():
     assert (affinity.channel, affinity.target_participant.raw_id) == (0, CALLER)
     assert "Repeatability-Request-ID" in start.kwargs["headers"]
     note = store.states[call].data["recording"]
-    assert note["id"].startswith("recording-") and note["wanted"] == "active"
-    assert (await ctx.recordings.owner(note["id"])).call_connection_id == call
+    assert note["start"]["repeatability_key"] == f"{call}/recording" and note["wanted"] == "active"
+    [recording_id] = acs.recordings.values()
+    assert (await ctx.recordings.owner(recording_id)).call_connection_id == call
 
 
 async def test_a_redelivered_call_connected_does_not_start_a_second_recording():
@@ -54,16 +55,18 @@ async def test_a_recording_that_cannot_start_leaves_the_flow_going():
 
     await deliver(ctx, "call_connected", call)
 
-    assert acs.names()[-2:] == ["play_media", "start_recognizing_media"]
-    assert store.states[call].step == "main-menu"
-    assert store.states[call].data["recording"]["error"] == "Recording format is not supported"
+    assert acs.names()[-3:] == ["play_media", "start_recognizing_media", "start_recording"]
+    state = store.states[call]
+    assert state.step == "main-menu" and state.deadline > ctx.clock()  # the menu waits as usual
+    assert state.data["recording"]["error"] == "Recording format is not supported"
+    assert not state.data["recording"]["start"]  # nothing to pause later
 
 
 async def test_state_changes_are_noted_once_each():
     ctx, _, store = recording_context()
     call = await answered_call(ctx)
     await deliver(ctx, "call_connected", call)
-    recording_id = store.states[call].data["recording"]["id"]
+    [recording_id] = ctx.acs.client.recordings.values()
 
     await deliver(ctx, "recording_state_changed", call, event_id="rec-1", recordingId=recording_id, state="active")
     await deliver(ctx, "recording_state_changed", call, event_id="rec-1", recordingId=recording_id, state="active")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from handlers import api_reminders
-from handlers.outbound import CallNotReady
+from handlers import api_reminders, engine
+from shared.engine import CallNotReady
 from tests.fixtures.fakes import deliver
 from tests.fixtures.outbound_fakes import deliver_event, outbound_context, request
 
@@ -101,3 +101,36 @@ async def test_call_connected_before_the_state_is_written_asks_for_redelivery():
 
     with pytest.raises(CallNotReady):
         await deliver(ctx, "call_connected", "unknown-call", operationContext="reminder")
+
+
+async def overdue(ctx, store):
+    ctx.clock.now = store.states[CALL].deadline
+    await engine.sweep(ctx)
+
+
+async def test_a_reminder_whose_answer_never_came_asks_again():
+    ctx, acs, store, _ = await asked()
+    acs.ops.clear()
+
+    await overdue(ctx, store)
+
+    assert acs.names() == ["get_call_properties", "start_recognizing_media"]
+    assert store.states[CALL].retries == 1
+
+
+async def test_a_reminder_call_that_vanished_while_ringing_is_recorded_as_failed():
+    ctx, acs, store, reminder = await placed()
+    acs.call_state = None  # CreateCallFailed never arrived and ACS no longer knows the call
+
+    await overdue(ctx, store)
+
+    assert store.states[CALL].step == "ended"
+    assert (await api_reminders.get_reminder(request(id=reminder["id"]), ctx)).body["outcome"] == "failed"
+
+
+async def test_a_reminder_answered_without_word_is_read_once_acs_says_it_is_up():
+    ctx, acs, store, _ = await placed()
+
+    await overdue(ctx, store)
+
+    assert acs.names()[-1] == "start_recognizing_media" and store.states[CALL].step == "confirming"
