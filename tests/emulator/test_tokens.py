@@ -55,7 +55,7 @@ def test_token_from_another_key_pair_is_rejected(issuer: TokenIssuer) -> None:
     other = TokenIssuer(AUDIENCE)
     forged = jwt.encode(
         jwt.decode(other.mint(), options={"verify_signature": False}),
-        other._private_key,
+        other.signing_key.private_key,
         algorithm="RS256",
         headers={"kid": issuer.kid},
     )
