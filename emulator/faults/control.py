@@ -37,9 +37,10 @@ async def put_faults(request: web.Request) -> web.Response:
 
 @routes.get("/emulator/faults/log")
 async def fault_log(request: web.Request) -> web.Response:
-    """Every injected fault, oldest first; `?kind=callback|eventgrid|rest|keys` filters."""
-    kind = request.query.get("kind")
-    return web.json_response([entry for entry in _faults(request).log if kind is None or entry["kind"] == kind])
+    """Every injected fault, oldest first; `?channel=callback|eventgrid|rest|keys` filters."""
+    channel = request.query.get("channel")
+    log = _faults(request).log
+    return web.json_response([entry for entry in log if channel is None or entry["channel"] == channel])
 
 
 @routes.post("/emulator/faults/rotate-key")

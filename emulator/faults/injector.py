@@ -119,7 +119,7 @@ class Faults:
         tokens = self.backend.tokens
         return {
             "plan": self.plan.to_dict(),
-            "counters": {kind: dict(counts) for kind, counts in self.counters.items()},
+            "counters": {channel: dict(counts) for channel, counts in self.counters.items()},
             "signingKeys": {"current": tokens.kid, "published": [key.kid for key in tokens.published()]},
         }
 
@@ -292,7 +292,7 @@ class Faults:
 
     def _record(
         self,
-        kind: str,
+        channel: str,
         fault: str,
         call: ServerCall | None,
         summary: str,
@@ -300,8 +300,8 @@ class Faults:
         **detail: Any,
     ) -> None:
         """Count the fault, put it on the call's timeline (kind "fault") and in the fault log."""
-        self.counters[kind][fault] += 1
-        entry: dict[str, Any] = {"fault": fault, "kind": kind}
+        self.counters[channel][fault] += 1
+        entry: dict[str, Any] = {"fault": fault, "channel": channel}
         if event is not None:
             entry.update(eventType=event_name(event), eventId=event["id"])
             if "callConnectionId" in event.get("data", {}):
