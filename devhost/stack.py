@@ -17,6 +17,7 @@ from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
 from devhost.server import DevHost
 from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
+from emulator.faults import FaultPlan
 from emulator.server import EmulatorServer
 from receiver.config import ReceiverConfig
 from receiver.server import ReceiverServer
@@ -49,6 +50,7 @@ class LocalStack:
 
     ports: StackPorts = field(default_factory=StackPorts)
     time_scale: float = 1.0
+    faults: FaultPlan = field(default_factory=FaultPlan)  # the emulator's fault mode (off by default)
     app_dir: Path = REPO_ROOT
     azurite: Azurite | None = None
     emulator: EmulatorServer | None = None
@@ -65,6 +67,7 @@ class LocalStack:
             config = EmulatorConfig(
                 port=self.ports.emulator,
                 time_scale=self.time_scale,
+                faults=self.faults,
                 eventgrid_subscriptions=[f"IncomingCall={self._webhook(INCOMING_CALL_FUNCTION)}"],
             )
             self.emulator = self._resources.enter_context(EmulatorServer(config))

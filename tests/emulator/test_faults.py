@@ -40,7 +40,6 @@ class Arrival:
     instance: str
     path_qs: str
     events: list[dict]
-    token: str | None
     at: float
 
 
@@ -75,15 +74,11 @@ class AppInstances:
         for runner in self._runners:
             await runner.cleanup()
 
-    def name_of(self, url: str) -> str:
-        return f"instance-{self.urls.index(url)}"
-
     async def _receive(self, request: web.Request, instance: str) -> web.Response:
         body = await request.json()
         if request.headers.get("aeg-event-type") == "SubscriptionValidation":
             return web.json_response({"validationResponse": body[0]["data"]["validationCode"]})
-        auth = request.headers.get("Authorization", "")
-        arrival = Arrival(instance, request.path_qs, body, auth.removeprefix("Bearer ") or None, time.monotonic())
+        arrival = Arrival(instance, request.path_qs, body, time.monotonic())
         key = body[0]["id"]
         async with self._changed:
             self.arrivals.append(arrival)
