@@ -88,8 +88,8 @@ class Faults:
     delivery, `rest_failure`/`fail_request` answer REST requests, `apply` replaces the plan at run time.
 
     Each stream of traffic draws from its own generator seeded from the plan's seed: REST requests, Event Grid
-    deliveries, and each call leg's callbacks (legs numbered in the order they first send). Interleaving between
-    concurrent streams therefore never changes a decision; the same traffic per stream gives the same faults.
+    deliveries, and each call leg's callbacks (legs numbered in the order they first send). How streams interleave
+    therefore never changes a decision; the same traffic in each stream gives the same faults.
     """
 
     def __init__(self, backend: Backend) -> None:
@@ -311,4 +311,4 @@ class Faults:
             entry["serverCallId"] = call.server_call_id
             call.timeline.add("fault", summary, **entry)
         self.log.append({"at": Clock.timestamp(), "summary": summary, **entry})
-        logger.info("fault injected: %s", summary)
+        logger.debug("fault injected: %s", summary)
