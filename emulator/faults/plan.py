@@ -284,15 +284,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def plan_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> FaultPlan:
-    """The plan given by flags, else by ACS_EMULATOR_* variables, else the defaults; errors name the flag."""
+    """The plan given by flags, else by ACS_EMULATOR_* variables, else the defaults; an error names its source."""
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for knob in KNOBS:
         value = getattr(args, f"fault_{knob.name}")
+        sources[knob.name] = knob.flag
         if value is None:
             value = environ.get(knob.env_name, "").strip() or None
+            sources[knob.name] = knob.env_name
         if value is not None:
             values[knob.name] = value
     try:
         return FaultPlan(**values)
     except FaultPlanError as error:
-        raise ValueError(f"{error.knob.flag} {error.problem}") from None
+        raise ValueError(f"{sources[error.knob.name]} {error.problem}") from None
