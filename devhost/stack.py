@@ -17,6 +17,7 @@ from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
 from devhost.server import DevHost
 from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
+from emulator.faults import FaultPlan
 from emulator.server import EmulatorServer
 from receiver.config import ReceiverConfig
 from receiver.server import ReceiverServer
@@ -53,6 +54,7 @@ class LocalStack:
     time_scale: float = 1.0
     # NCRONTAB for the app's watchdog; None keeps the settings file's. Tests use NEVER and run it when they choose.
     watchdog_schedule: str | None = None
+    faults: FaultPlan = field(default_factory=FaultPlan)  # the emulator's fault mode (off by default)
     app_dir: Path = REPO_ROOT
     azurite: Azurite | None = None
     emulator: EmulatorServer | None = None
@@ -69,6 +71,7 @@ class LocalStack:
             config = EmulatorConfig(
                 port=self.ports.emulator,
                 time_scale=self.time_scale,
+                faults=self.faults,
                 eventgrid_subscriptions=[f"IncomingCall={self._webhook(INCOMING_CALL_FUNCTION)}"],
             )
             self.emulator = self._resources.enter_context(EmulatorServer(config))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from . import incoming
 from .clock import Clock
 from .config import SUPPORTED_API_VERSIONS, EmulatorConfig
 from .delivery import CallbackSender, Delivery, EventGridPublisher, parse_subscription
 from .errors import AcsError, bad_request
 from .hmac_auth import verify
-from .models import Backend
+from .models import Backend, ServerCall
 from .operations import CALL_OF_REQUEST, ApiRequest, Operation, parse_body
 from .tokens import TokenIssuer
 
@@ -46,6 +48,7 @@ def all_listeners(backend: Backend) -> list:
 def create_app(config: EmulatorConfig) -> web.Application:
     """Build the emulator application; the backend and its HTTP client session live with the app."""
     from . import control, recording, sample_media
+    from .faults import control as fault_control
 
     config.validate()
     app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -55,6 +58,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_route("*", "/calling/{tail:.*}", dispatch)
     app.router.add_route("*", "/calling{tail:[:].*}", dispatch)
     app.add_routes(control.routes)
+    app.add_routes(fault_control.routes)
     app.add_routes(recording.routes)
     app.add_routes(sample_media.routes)
     app.cleanup_ctx.append(lambda app: _backend_context(app, config))
@@ -120,8 +124,14 @@ async def _dispatch(request: web.Request) -> web.Response:
             "api-version",
         )
     repeat_id = request.headers.get("Repeatability-Request-ID") if operation.repeatable else None
+    failure = backend.faults.rest_failure()
+    if failure is not None:
+        request_body = _json_object(body)
+        call = _call_of(backend, params, request_body)
+        return backend.faults.fail_request(failure, operation.name, request, request_body, call)
     if repeat_id and repeat_id in backend.repeatability:
         status, payload, headers = backend.repeatability[repeat_id]
+        _record_replay(backend, operation.name, params, request, body, status, payload)
         headers = {**headers, "Repeatability-Result": "accepted"}
         return web.Response(status=status, body=payload or None, headers=headers)
     api_request = ApiRequest(backend, operation.name, params, parse_body(body), request, api_version)
@@ -151,15 +161,39 @@ def _match(operations: list[Operation], method: str, path: str) -> tuple[Operati
 
 
 def _record_request(backend: Backend, request: ApiRequest, response: web.StreamResponse) -> None:
-    call_connection_id = request.params.get("call_connection_id")
-    connection = backend.connections.get(call_connection_id or "")
-    call = connection.call if connection else request.raw.get(CALL_OF_REQUEST)
+    call = _call_of(backend, request.params) or request.raw.get(CALL_OF_REQUEST)
     if call is not None:
-        call.timeline.add(
-            "request",
-            request.operation,
-            method=request.raw.method,
-            path=request.raw.path,
-            status=response.status,
-            body=request.body,
-        )
+        _add_request(call, request.operation, request.raw, response.status, request.body)
+
+
+def _record_replay(
+    backend: Backend, operation: str, params: dict[str, str], raw: web.Request, body: bytes, status: int, payload: bytes
+) -> None:
+    """A Repeatability-Request-ID replay goes on the timeline too, marked, so an audit tells it from a new request."""
+    request_body = _json_object(body)
+    call = _call_of(backend, params, request_body, _json_object(payload))
+    if call is not None:
+        _add_request(call, operation, raw, status, request_body, replayed=True)
+
+
+def _add_request(call: ServerCall, operation: str, raw: web.Request, status: int, body: dict, **detail: Any) -> None:
+    call.timeline.add("request", operation, method=raw.method, path=raw.path, status=status, body=body, **detail)
+
+
+def _call_of(backend: Backend, params: dict[str, str], *bodies: dict[str, Any]) -> ServerCall | None:
+    """The call a request concerns: the callConnectionId in its path or in a body, or the incoming call it takes."""
+    ids = (params.get("call_connection_id"), *(body.get("callConnectionId") for body in bodies))
+    for call_connection_id in ids:
+        connection = backend.connections.get(call_connection_id) if isinstance(call_connection_id, str) else None
+        if connection is not None:
+            return connection.call
+    contexts = [body["incomingCallContext"] for body in bodies if isinstance(body.get("incomingCallContext"), str)]
+    return incoming.call_of_context(backend, contexts[0]) if contexts else None
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """A body as a JSON object for the timeline, or {} when it is none (the handler reports bad bodies itself)."""
+    try:
+        return parse_body(raw)
+    except AcsError:
+        return {}

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .faults import plan as fault_plan
+
 API_VERSION = "2026-03-12"
 # api-versions the live service advertises (contract §1.1); the emulator accepts these and answers in 2026-03-12 shape.
 SUPPORTED_API_VERSIONS = (
@@ -36,6 +38,7 @@ class EmulatorConfig:
     cert_dir: Path = Path(".local/emulator-tls")
     public_url: str | None = None
     recording_storage_key: str | None = None  # account key for bring-your-own-storage containers (not Azurite's)
+    faults: fault_plan.FaultPlan = field(default_factory=fault_plan.FaultPlan)  # the plan at start and after reset
 
     @property
     def key_bytes(self) -> bytes:
@@ -147,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "not needed for Azurite's devstoreaccount1 or container URLs with a SAS "
         "[ACS_EMULATOR_RECORDING_STORAGE_KEY]",
     )
+    fault_plan.add_arguments(parser)
     return parser
 
 
@@ -157,7 +161,7 @@ def config_from_args(argv: list[str] | None = None) -> EmulatorConfig:
         jwt_audience=args.jwt_audience, jwt_issuer=args.jwt_issuer,
         eventgrid_subscriptions=list(args.eventgrid_subscriptions), time_scale=args.time_scale,
         ring_timeout_seconds=args.ring_timeout, tls=args.tls, cert_dir=args.cert_dir,
-        recording_storage_key=args.recording_storage_key,
+        recording_storage_key=args.recording_storage_key, faults=fault_plan.plan_from_args(args),
     )  # fmt: skip
     config.validate()
     return config

@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import requests
 
+from .faults import FaultPlan
+
 DEFAULT_URL = "http://127.0.0.1:8765"
 URL_VARIABLE = "ACS_EMULATOR_URL"
 
@@ -141,6 +143,23 @@ class EmulatorControl:
 
     def deliveries(self, kind: str | None = None) -> list[dict]:
         return self._request("GET", "/deliveries", params={"kind": kind} if kind else None)
+
+    def faults(self) -> dict:
+        """The fault plan in force (with its seed), counters of what was injected, the published signing keys."""
+        return self._request("GET", "/faults")
+
+    def set_faults(self, plan: FaultPlan | dict[str, Any] | None = None) -> dict:
+        """Replace the fault plan (a FaultPlan or its JSON form; None turns every fault off); returns faults()."""
+        body = plan.to_dict() if isinstance(plan, FaultPlan) else dict(plan or {})
+        return self._request("PUT", "/faults", body)
+
+    def fault_log(self, channel: str | None = None) -> list[dict]:
+        """Every injected fault, oldest first; channel: callback, eventgrid, rest or keys."""
+        return self._request("GET", "/faults/log", params={"channel": channel} if channel else None)
+
+    def rotate_key(self) -> dict:
+        """Sign callback tokens with a new key from now on; returns {current, published} kids."""
+        return self._request("POST", "/faults/rotate-key")
 
     def close(self) -> None:
         self._session.close()

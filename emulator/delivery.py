@@ -226,13 +226,14 @@ class EventGridPublisher:
         targets = self.matching(event["eventType"])
         if not targets:
             return []
-        return list(await asyncio.gather(*(self._deliver(s, event) for s in targets)))
+        return list(await asyncio.gather(*(self.deliver(s, event) for s in targets)))
 
     async def publish_many(self, events: Iterable[dict[str, Any]]) -> list[Delivery]:
         results = await asyncio.gather(*(self.publish(e) for e in events))
         return [d for group in results for d in group]
 
-    async def _deliver(self, subscription: EventGridSubscription, event: dict[str, Any]) -> Delivery:
+    async def deliver(self, subscription: EventGridSubscription, event: dict[str, Any]) -> Delivery:
+        """One event to one subscription, retried as Event Grid does (the fault mode fans out through this)."""
         # Event Grid sends one event per POST by default, still wrapped in an array.
         events = [event]
         body = json.dumps(events)

@@ -122,6 +122,15 @@ def ringing_offer(backend: Backend, incoming_call_context: str) -> Offer:
     return offered
 
 
+def call_of_context(backend: Backend, incoming_call_context: str) -> ServerCall | None:
+    """The call an incomingCallContext names, whatever its offer's state; None when it names none."""
+    try:
+        offered = offers(backend).get(_offer_id(incoming_call_context))
+    except AcsError:
+        return None
+    return offered.call if offered else None
+
+
 def _offer_id(token: str) -> str:
     try:
         payload = token.split(".")[1]

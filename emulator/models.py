@@ -15,6 +15,7 @@ from .clock import Clock
 from .config import API_VERSION, EmulatorConfig
 from .errors import AcsError, call_not_found
 from .events import callback_event, event_grid_event
+from .faults.injector import Faults
 from .identifiers import Identifier
 from .timeline import Timeline
 
@@ -205,13 +206,9 @@ class CallConnection:
         return event
 
     async def _deliver_in_order(self, outbox: asyncio.Queue) -> None:
-        # One POST at a time per leg keeps events in the order they happened; real ACS gives no such promise.
-        while True:
-            url, event = await outbox.get()
-            await self.backend.callbacks.send(url, [event])
-            outbox.task_done()
-            if event["type"].endswith("CallDisconnected"):
-                return
+        # One POST at a time per leg keeps events in the order they happened (real ACS gives no such promise),
+        # unless the fault mode reorders, duplicates or drops them.
+        await self.backend.faults.deliver_leg(self, outbox)
 
     async def drained(self) -> None:
         if self._outbox is not None:
@@ -254,6 +251,7 @@ class Backend:
         self.state: dict[str, Any] = {}  # per-feature stores (people, incoming offers, recordings...), cleared on reset
         self.repeatability: dict[str, tuple[int, bytes, dict[str, str]]] = {}
         self._tasks: set[asyncio.Task] = set()
+        self.faults = Faults(self)
 
     def spawn(self, work: Awaitable[Any]) -> asyncio.Task:
         """Run background work owned by the backend, cancelled on reset; failures are logged, never lost silently."""
@@ -325,7 +323,7 @@ class Backend:
         event = event_grid_event(event_type, subject=subject, data=data, topic=self.config.resource_topic)
         if call is not None:
             call.timeline.add("eventgrid", event["eventType"].rsplit(".", 1)[-1], subject=subject, data=data)
-        self.spawn(self.eventgrid.publish(event))
+        self.spawn(self.faults.publish_event_grid(event, call))
         return event
 
     async def reset(self) -> None:
@@ -337,6 +335,7 @@ class Backend:
         self.connections.clear()
         self.state.clear()
         self.repeatability.clear()
+        self.faults.reset()
 
 
 def json_dumps(value: Any) -> bytes:

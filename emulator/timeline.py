@@ -13,7 +13,7 @@ from .clock import Clock
 class TimelineEntry:
     at: str
     elapsed_ms: float
-    kind: str  # request | callback | eventgrid | person | emulator
+    kind: str  # request | callback | eventgrid | person | emulator | fault
     summary: str
     detail: dict[str, Any] = field(default_factory=dict)
 

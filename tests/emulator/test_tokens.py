@@ -55,7 +55,7 @@ def test_token_from_another_key_pair_is_rejected(issuer: TokenIssuer) -> None:
     other = TokenIssuer(AUDIENCE)
     forged = jwt.encode(
         jwt.decode(other.mint(), options={"verify_signature": False}),
-        other._private_key,
+        other.signing_key.private_key,
         algorithm="RS256",
         headers={"kid": issuer.kid},
     )
@@ -90,3 +90,34 @@ def test_custom_issuer_and_lifetime() -> None:
     key = jwt.PyJWK(custom.jwks()["keys"][0]).key
     claims = jwt.decode(token, key, algorithms=["RS256"], issuer="http://127.0.0.1:9000", audience=AUDIENCE)
     assert claims["exp"] - claims["iat"] == 60
+
+
+def test_rotation_signs_with_a_new_key_and_keeps_the_old_one_published() -> None:
+    rotating = TokenIssuer(AUDIENCE)
+    rotations: list[tuple[str, str]] = []
+    rotating.on_rotate = lambda old, new: rotations.append((old, new))
+    old_token, old_kid = rotating.mint(), rotating.kid
+    new_kid = rotating.rotate()
+    assert new_kid == rotating.kid != old_kid
+    assert [key["kid"] for key in rotating.jwks()["keys"]] == [new_kid, old_kid]
+    assert jwt.get_unverified_header(rotating.mint())["kid"] == new_kid
+    assert verify(rotating, old_token)["aud"] == AUDIENCE  # a token already sent still verifies
+    assert rotations == [(old_kid, new_kid)]
+
+
+def test_rotated_out_keys_leave_the_jwks_after_the_overlap() -> None:
+    rotating = TokenIssuer(AUDIENCE)
+    rotating.schedule(None, overlap_seconds=0)
+    rotating.rotate()
+    assert [key["kid"] for key in rotating.jwks()["keys"]] == [rotating.kid]
+
+
+def test_scheduled_rotation_happens_once_its_period_has_passed() -> None:
+    rotating = TokenIssuer(AUDIENCE)
+    first = rotating.kid
+    rotating.schedule(every_seconds=0.01, overlap_seconds=None)
+    deadline = time.monotonic() + 5
+    while rotating.kid == first:
+        assert time.monotonic() < deadline, "the key never rotated"
+        time.sleep(0.002)
+    assert [key["kid"] for key in rotating.jwks()["keys"]][-1] == first
