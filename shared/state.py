@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
 
 from shared.actions import Action, action_from_dict
 from shared.errors import StateConflict
+from shared.storage_errors import StorageFailure, reraise_unless
 
 STATE_ROW = "state"
 INCOMING_ROW = "incoming"
@@ -37,7 +38,12 @@ _SAFE_KEY = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 
 def table_key(value: str) -> str:
     """value itself when it is a safe table key, else a stable hash of it."""
-    return value if _SAFE_KEY.fullmatch(value) else uuid.uuid5(uuid.NAMESPACE_URL, value).hex
+    return value if _SAFE_KEY.fullmatch(value) else _hashed(value)
+
+
+def _hashed(value: str) -> str:
+    # Parsers refuse lone surrogates; should one get here, it is escaped instead of failing uuid5's UTF-8 encoding.
+    return uuid.uuid5(uuid.NAMESPACE_URL, value.encode("utf-8", "backslashreplace").decode("utf-8")).hex
 
 
 def marker_row(event_id: str) -> str:
@@ -46,7 +52,7 @@ def marker_row(event_id: str) -> str:
 
 def incoming_partition(server_call_id: str) -> str:
     # serverCallId is base64 and may contain "/", which table keys forbid.
-    return f"incoming-{uuid.uuid5(uuid.NAMESPACE_URL, server_call_id).hex}"
+    return f"incoming-{_hashed(server_call_id)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,7 +243,8 @@ class TableStateStore:
             results = await self._table.submit_transaction(
                 [("create", state.to_entity()), ("create", self._marker(state.call_connection_id, event_id))]
             )
-        except (TableTransactionError, ResourceExistsError):
+        except HttpResponseError as exc:
+            reraise_unless(exc, StorageFailure.CONFLICT)
             return None
         return replace(state, etag=results[0]["etag"])
 
@@ -252,7 +259,8 @@ class TableStateStore:
             results = await self._table.submit_transaction(
                 [("update", state.to_entity(), conditions), ("create", marker)]
             )
-        except (TableTransactionError, ResourceModifiedError, ResourceExistsError, ResourceNotFoundError) as exc:
+        except HttpResponseError as exc:
+            reraise_unless(exc, StorageFailure.CONFLICT, StorageFailure.MISSING)
             raise StateConflict(
                 f"state of call {state.call_connection_id} changed or event {event_id} was already processed"
             ) from exc

@@ -19,7 +19,7 @@ GOOD_TOKEN = "Bearer good"
 
 
 class FakeVerifier:
-    async def verify(self, authorization):
+    async def verify(self, authorization, body=b""):
         if authorization != GOOD_TOKEN:
             raise Unauthorized("missing bearer token in the Authorization header")
         return {}
