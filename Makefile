@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: run demo test lint bench bootstrap clean
+.PHONY: run demo test lint bench fuzz bootstrap clean
 
 run: bootstrap
 	$(PY) -m devhost.stack
@@ -24,6 +24,10 @@ lint: bootstrap
 
 bench: bootstrap
 	$(PY) -m bench
+
+# At least 10,000 generated requests on every route; fails on any 5xx or exception text in a body (FUZZ_ARGS).
+fuzz: bootstrap
+	$(PY) -m fuzz $(FUZZ_ARGS)
 
 bootstrap: $(VENV)/.installed node_modules/.installed
 

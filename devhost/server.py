@@ -37,6 +37,8 @@ from devhost.settings import (
     read_route_prefix,
 )
 from devhost.timers import TimerRunner
+from shared import guarded_json
+from shared.errors import BadRequest
 
 T = TypeVar("T")
 
@@ -203,8 +205,10 @@ async def _invoke(spec: FunctionSpec, argument: Any, reason: str) -> Any:
         log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)", spec.name, outcome, invocation_id, duration)
 
 
-def _failure_text(spec: FunctionSpec, exc: BaseException) -> str:
-    return f"Exception while executing function: Functions.{spec.name}: {type(exc).__name__}: {exc}"
+def _failure_text(spec: FunctionSpec) -> str:
+    """What a failed invocation answers: the function's name only. Its exception goes to the log, never to the
+    caller (Azure answers a bare 500 too), so a webhook body cannot leak internals to whoever sent the request."""
+    return f"Function Functions.{spec.name} failed; the dev host's log has the details"
 
 
 async def _http_trigger(request: web.Request) -> web.StreamResponse:
@@ -236,9 +240,9 @@ async def _http_trigger(request: web.Request) -> web.StreamResponse:
     )
     try:
         result = await _invoke(spec, http_request, "This function was programmatically called via the host APIs.")
-    except Exception as exc:
+    except Exception:
         log.exception("Function 'Functions.%s' failed", spec.name)
-        return web.Response(status=500, text=_failure_text(spec, exc) + "\n")
+        return web.Response(status=500, text=_failure_text(spec) + "\n")
     return _to_aiohttp_response(spec, result)
 
 
@@ -286,9 +290,9 @@ async def _event_grid_webhook(request: web.Request) -> web.Response:
             "expected Notification, SubscriptionValidation or Unsubscribe\n",
         )
     try:
-        body = json.loads(await request.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return web.Response(status=400, text=f"The request body is not valid JSON: {exc}\n")
+        body = guarded_json.loads(await request.read(), max_bytes=guarded_json.MAX_EVENT_BYTES, what="The request body")
+    except BadRequest as exc:
+        return web.Response(status=exc.status, text=f"{exc}\n")
     try:
         if event_type == "SubscriptionValidation":
             return web.json_response({"validationResponse": _validation_code(body)})
@@ -297,16 +301,16 @@ async def _event_grid_webhook(request: web.Request) -> web.Response:
         return web.Response(status=400, text=f"{exc}\n")
     if reason := spec.unsupported_reason():
         return web.Response(status=500, text=reason + "\n")
-    failures = []
+    failed = False
     # The extension invokes every element even when one fails, then answers 500 so Event Grid retries.
     for event in events:
         try:
             await _invoke(spec, event, f"EventGrid trigger fired at {datetime.now(UTC).isoformat()}")
-        except Exception as exc:
+        except Exception:
             log.exception("Function 'Functions.%s' failed on event %s", spec.name, event.id)
-            failures.append(_failure_text(spec, exc))
-    if failures:
-        return web.Response(status=500, text="\n".join(failures) + "\n")
+            failed = True
+    if failed:
+        return web.Response(status=500, text=_failure_text(spec) + "\n")
     return web.Response(status=202)
 
 
@@ -316,8 +320,8 @@ def _validation_code(body: Any) -> str:
     data = event.get("data") if isinstance(event, dict) else None
     if isinstance(data, str):
         try:
-            data = json.loads(data)
-        except json.JSONDecodeError:
+            data = guarded_json.loads(data.encode("utf-8", "surrogatepass"), max_bytes=guarded_json.MAX_EVENT_BYTES)
+        except BadRequest:
             data = None
     code = data.get("validationCode") if isinstance(data, dict) else None
     if not isinstance(code, str):
@@ -342,8 +346,8 @@ def _decode_events(body: Any) -> list[func.EventGridEvent | func.CloudEvent]:
         datum = meta.Datum(json.dumps(element), "json")
         try:
             events.append(EventGridEventInConverter.decode(datum, trigger_metadata={}))
-        except ValueError as exc:
-            raise ValueError(f"Event {index} has an invalid time: {exc}") from None
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"Event {index} has an invalid time") from None
     return events
 
 

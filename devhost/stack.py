@@ -124,6 +124,7 @@ class LocalStack:
             "STORAGE_CONNECTION_STRING": self.azurite.connection_string,
             "AzureWebJobsStorage": self.azurite.connection_string,
             "HOLD_MUSIC_URL": f"{self.emulator.url}/emulator/media/hold-music.wav",
+            "MEDIA_URL_ALLOWLIST": f"{self.emulator.url}/emulator/media/",
             "RECORDING_CONTAINER_URL": f"http://127.0.0.1:{self.azurite.blob_port}/devstoreaccount1/recordings",
             "RECEIVER_WEBSOCKET_URL": self.receiver.url,
             "RECEIVER_TOKEN": self.receiver_token,

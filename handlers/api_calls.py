@@ -15,6 +15,7 @@ from shared.acs import identifier
 from shared.api import ApiRequest, Reply, call_id, identifier_json, participant_json
 from shared.context import Context
 from shared.errors import BadRequest
+from shared.identifiers import GROUP_CALL_ID, ROOM_ID, SERVER_CALL_ID, matches
 from shared.logging import mask
 from shared.validation import Body, target
 
@@ -23,6 +24,11 @@ logger = logging.getLogger(__name__)
 FLOWS = (reminder.FLOW.name, external_ivr.NAME)
 MAX_TARGETS = 20
 LOCATORS = {"serverCallId": "server_call_id", "groupCallId": "group_call_id", "roomId": "room_id"}
+LOCATOR_SHAPES = {
+    "serverCallId": (SERVER_CALL_ID, "a serverCallId (base64)"),
+    "groupCallId": (GROUP_CALL_ID, "a group call id (a GUID)"),
+    "roomId": (ROOM_ID, "a room id (digits, or a GUID)"),
+}
 
 
 def parse_targets(body: Body) -> list[str]:
@@ -88,7 +94,11 @@ async def connect_call(request: ApiRequest, ctx: Context) -> Reply:
     given = [name for name in LOCATORS if body.has(name)]
     if len(given) != 1:
         raise BadRequest("give exactly one of serverCallId, groupCallId or roomId")
-    locator = {LOCATORS[given[0]]: body.text(given[0], max_length=1024)}
+    name = given[0]
+    pattern, shape = LOCATOR_SHAPES[name]
+    if not matches(pattern, body.data[name]):
+        raise BadRequest(f"{name} must be {shape}")
+    locator = {LOCATORS[name]: body.data[name]}
     announcement = parse_prompts(body, "announce", ctx, required=False)
     flow = announce.NAME if announcement else outbound.API_FLOW
     data = {"announcement": prompts_json(announcement), "stay": body.boolean("stay")} if announcement else {}

@@ -24,7 +24,7 @@ def parse_prompt(body: Body, ctx: Context) -> Prompt:
     if len(given) != 1:
         raise BadRequest(f"{body.where} must have exactly one of text, ssml or audioUrl")
     if body.has("audioUrl"):
-        return Prompt(audio_url=body.url("audioUrl"))
+        return Prompt(audio_url=body.media_url("audioUrl", ctx.settings.media_url_policy))
     if body.has("ssml"):
         return Prompt(ssml=body.text("ssml"))
     return Prompt(

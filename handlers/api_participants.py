@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from handlers import outbound
 from handlers.api_media import parse_prompts
 from shared.acs import identifier, play_source
-from shared.api import ApiRequest, Reply, call_id, participant_json
+from shared.api import ApiRequest, Reply, call_id, participant_json, route_id
 from shared.context import Context
 from shared.errors import BadRequest
 from shared.validation import Body, target
@@ -60,9 +60,7 @@ async def add_participant(request: ApiRequest, ctx: Context) -> Reply:
 
 async def cancel_add(request: ApiRequest, ctx: Context) -> Reply:
     """DELETE /calls/{callId}/invitations/{invitationId}: stop ringing someone who has not answered yet."""
-    invitation_id = request.params.get("invitationId", "")
-    if not 1 <= len(invitation_id) <= 128:
-        raise BadRequest("invitationId must be the invitationId returned when the participant was added")
+    invitation_id = route_id(request, "invitationId", what="the invitationId returned when the participant was added")
     call = call_id(request)
     await connection(request, ctx).cancel_add_participant_operation(
         invitation_id, operation_context="api-cancel-add", **request.repeatability(f"{call}/cancel/{invitation_id}")

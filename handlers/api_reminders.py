@@ -48,7 +48,7 @@ async def create_reminder(request: ApiRequest, ctx: Context) -> Reply:
 async def get_reminder(request: ApiRequest, ctx: Context) -> Reply:
     """GET /reminders/{id}: who, when, the call, and the outcome so far."""
     reminder_id = request.params.get("id", "")
-    if not reminder_id.isalnum() or len(reminder_id) > 64:
+    if not (reminder_id.isascii() and reminder_id.isalnum()) or len(reminder_id) > 64:
         raise BadRequest("id must be a reminder id as returned by POST /api/reminders")
     row = await ctx.reminders.get(reminder_id)
     if row is None:

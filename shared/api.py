@@ -18,9 +18,10 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
-from shared import clients
+from shared import clients, guarded_json
 from shared.context import Context
 from shared.errors import AppError, BadRequest, error_reply
+from shared.identifiers import CALL_CONNECTION_ID, OPAQUE_ID, matches
 from shared.validation import Body
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_NAMESPACE = uuid.UUID("0c6b6c51-3f4e-4c1e-9a0e-7d1f4b2f5e21")
 # ACS 4xx statuses that describe the client's request; others (401: our credentials) are the app's fault.
 _CLIENT_STATUSES = {400, 403, 404, 405, 409, 412, 422}
+# Idempotency keys become part of a Repeatability-Request-ID seed: visible ASCII only.
+_IDEMPOTENCY_KEY = re.compile(r"\A[\x21-\x7e]{1,200}\Z")
 
 
 class NotFound(AppError):
@@ -67,16 +70,10 @@ Operation = Callable[[ApiRequest, Context], Awaitable[Reply]]
 
 def parse(req: func.HttpRequest) -> ApiRequest:
     raw = req.get_body()
-    if raw.strip():
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadRequest(f"body is not valid JSON: {exc}") from exc
-    else:
-        data = {}
+    data = guarded_json.loads(raw, max_bytes=guarded_json.MAX_API_BYTES) if raw.strip() else {}
     key = req.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and not 1 <= len(key) <= 200:
-        raise BadRequest(f"the {IDEMPOTENCY_HEADER} header must be 1 to 200 characters")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise BadRequest(f"the {IDEMPOTENCY_HEADER} header must be 1 to 200 visible ASCII characters")
     return ApiRequest(body=Body(data), params=dict(req.route_params), query=dict(req.params), idempotency_key=key)
 
 
@@ -124,9 +121,14 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 def call_id(request: ApiRequest) -> str:
     """The callId route parameter: a call connection id as ACS issues them."""
-    value = request.params.get("callId", "")
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", value):
-        raise BadRequest("callId must be a call connection id (letters, digits, '-', '.', '_')")
+    return route_id(request, "callId", CALL_CONNECTION_ID, "a call connection id (letters, digits, '-', '.', '_')")
+
+
+def route_id(request: ApiRequest, name: str, pattern: re.Pattern[str] = OPAQUE_ID, what: str = "an id") -> str:
+    """A route parameter that must match pattern (shared/identifiers.py); BadRequest naming it otherwise."""
+    value = request.params.get(name, "")
+    if not matches(pattern, value):
+        raise BadRequest(f"{name} must be {what}")
     return value
 
 

@@ -1,13 +1,30 @@
-"""Verify the JWT ACS signs every callback with: RS256, issuer, audience, lifetime, keys from its JWKS.
+"""Verify the JWT ACS signs every callback with, and refuse a token used twice for different requests.
 
-Decisions: a missing, malformed, expired or wrongly signed token is 401 (Unauthorized). When the OpenID
-configuration or JWKS cannot be fetched the token cannot be judged, so the answer is 503
-(DependencyUnavailable) and ACS retries later, rather than 401 which would reject genuine events.
+What ACS signs (contract §5): a new RS256 token per event, `iss` (ACS), `aud` (the resource's immutable id),
+a 5-minute lifetime, `kid` naming a key of its JWKS. Nothing in the token covers the request body, so on its
+own a token captured in flight would authorise any body for its whole lifetime. What this module adds:
+
+- a maximum accepted lifetime (CALLBACK_JWT_MAX_LIFETIME_SECONDS, `exp - iat`): a token that outlives ACS's
+  own is refused;
+- a replay cache: the first request a token (its `jti`, else its signature) authorises binds it to that body's
+  SHA-256 for the token's lifetime; the same token with another body is refused. The same token with the same
+  body is a redelivery, which the event markers of shared/state.py turn into a no-op. The cache lives in the
+  instance's memory (no storage round trip per callback), so across N instances a captured token could be
+  presented once more to each other instance, still only within its lifetime;
+- a key refresh no unauthenticated request can exhaust: a token with an unknown `kid` waits for a JWKS fetch
+  that starts after it arrived. Fetches start at most once per JWKS_REFETCH_INTERVAL_SECONDS and are shared by
+  every waiting request, so forged kids cost the key endpoint one request per interval and never stop a genuine
+  token signed with a newly rotated key from being accepted (within one interval).
+
+Failures: a missing, malformed, expired, replayed or wrongly signed token is 401 (Unauthorized). When the keys
+cannot be fetched the token cannot be judged, so the answer is 503 (DependencyUnavailable) and ACS retries later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import heapq
 import json
 import logging
 import ssl
@@ -23,10 +40,44 @@ from shared.errors import DependencyUnavailable, Unauthorized
 
 logger = logging.getLogger(__name__)
 
-# An unknown kid triggers at most one JWKS refetch per interval, so forged kids cannot hammer the key endpoint.
-REFETCH_INTERVAL_SECONDS = 60.0
+JWKS_REFETCH_INTERVAL_SECONDS = 2.0
 KEYS_TTL_SECONDS = 24 * 3600.0
 LEEWAY_SECONDS = 30
+DEFAULT_MAX_LIFETIME_SECONDS = 600
+# Genuine tokens only enter the cache (forged ones fail before), so this bounds memory under real load alone:
+# 100,000 entries is about 160 callbacks a second per instance over a 10-minute token lifetime.
+REPLAY_CACHE_ENTRIES = 100_000
+MAX_KID_CHARS = 256
+
+
+class ReplayCache:
+    """Which body each token has authorised, until the token expires; in memory, per instance."""
+
+    def __init__(self, max_entries: int = REPLAY_CACHE_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._bodies: dict[str, bytes] = {}
+        self._expiries: list[tuple[float, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def admit(self, token_id: str, body_digest: bytes, *, expires_at: float, now: float) -> bool:
+        """True when token_id is new (now bound to body_digest) or was bound to this same body."""
+        self._forget_expired(now)
+        bound = self._bodies.get(token_id)
+        if bound is not None:
+            return bound == body_digest
+        if len(self._bodies) >= self.max_entries:
+            _, oldest = heapq.heappop(self._expiries)
+            self._bodies.pop(oldest, None)
+        self._bodies[token_id] = body_digest
+        heapq.heappush(self._expiries, (expires_at, token_id))
+        return True
+
+    def _forget_expired(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] < now:
+            _, token_id = heapq.heappop(self._expiries)
+            self._bodies.pop(token_id, None)
 
 
 class CallbackVerifier:
@@ -40,20 +91,29 @@ class CallbackVerifier:
         openid_config_url: str,
         ca_bundle: str | None = None,
         timeout_seconds: float = 5.0,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
+        refetch_interval_seconds: float = JWKS_REFETCH_INTERVAL_SECONDS,
     ) -> None:
         self.audience = audience
         self.issuer = issuer
         self.openid_config_url = openid_config_url
+        self.max_lifetime_seconds = max_lifetime_seconds
+        self.refetch_interval_seconds = refetch_interval_seconds
+        self.replays = ReplayCache()
         # A local emulator serving TLS with its own CA needs that CA to be trusted for the key fetch too.
         self._ssl: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._keys: dict[str, Any] = {}
-        self._fetched_at = float("-inf")
-        self._refetched_at = float("-inf")
+        self._fetched_at = float("-inf")  # when the keys in hand were fetched (their 24-hour TTL runs from here)
+        self._fetch_started = float("-inf")  # when the latest fetch, successful or not, started
+        self._fetch_error: DependencyUnavailable | None = None
         self._lock = asyncio.Lock()
 
-    async def verify(self, authorization: str | None) -> Mapping[str, Any]:
-        """The token's claims; raises Unauthorized or DependencyUnavailable."""
+    async def verify(self, authorization: str | None, body: bytes = b"") -> Mapping[str, Any]:
+        """The token's claims, once it is genuine, young enough and not used before for another body.
+
+        Raises Unauthorized or DependencyUnavailable.
+        """
         token = _bearer_token(authorization)
         try:
             header = jwt.get_unverified_header(token)
@@ -63,7 +123,7 @@ class CallbackVerifier:
             raise Unauthorized(f"token algorithm must be RS256, not {header.get('alg')}")
         key = await self._key(header.get("kid"))
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 key,
                 algorithms=["RS256"],
@@ -74,26 +134,57 @@ class CallbackVerifier:
             )
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
+        self._check_lifetime(claims)
+        self._check_replay(token, claims, body)
+        return claims
 
-    async def _key(self, kid: str | None) -> Any:
-        if not kid:
-            raise Unauthorized("token has no kid")
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        # exp is an int or float once PyJWT has accepted the token; iat and nbf, when present, too.
+        exp = claims["exp"]
+        start = claims.get("iat", claims.get("nbf", time.time()))
+        if exp - start > self.max_lifetime_seconds or exp - time.time() > self.max_lifetime_seconds + LEEWAY_SECONDS:
+            raise Unauthorized(f"token lifetime exceeds {self.max_lifetime_seconds} s")
+
+    def _check_replay(self, token: str, claims: Mapping[str, Any], body: bytes) -> None:
+        jti = claims.get("jti")
+        token_id = f"jti:{jti}" if isinstance(jti, str) and jti else f"sig:{token.rsplit('.', 1)[-1]}"
+        digest = hashlib.sha256(body).digest()
+        now = time.time()
+        if not self.replays.admit(token_id, digest, expires_at=claims["exp"] + LEEWAY_SECONDS, now=now):
+            raise Unauthorized("token was already used for another request")
+
+    async def _key(self, kid: Any) -> Any:
+        if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_CHARS:
+            raise Unauthorized("token has no usable kid")
         if kid in self._keys and not self._expired():
             return self._keys[kid]
-        async with self._lock:
-            if self._expired():
-                await self._load_keys()
-            elif kid not in self._keys and time.monotonic() - self._refetched_at >= REFETCH_INTERVAL_SECONDS:
-                # Keys rotate: an unknown kid earns one refetch, but not more than one per interval.
-                self._refetched_at = time.monotonic()
-                await self._load_keys()
+        await self._refresh_after(time.monotonic())
         if kid not in self._keys:
-            raise Unauthorized(f"token signed with unknown key {kid}")
+            raise Unauthorized(f"token signed with unknown key {kid[:64]}")
         return self._keys[kid]
 
-    async def _load_keys(self) -> None:
-        self._keys = await self._fetch_keys()
-        self._fetched_at = time.monotonic()
+    async def _refresh_after(self, arrived: float) -> None:
+        """Make sure a key fetch started at or after `arrived` has finished; start one, at most one per interval.
+
+        Requests queue on the lock: whoever enters first waits out the interval and fetches; everyone who arrived
+        before that fetch started then finds it done and uses its result.
+        """
+        async with self._lock:
+            if self._fetch_started >= arrived:
+                if self._fetch_error is not None:
+                    raise self._fetch_error
+                return
+            wait = self._fetch_started + self.refetch_interval_seconds - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._fetch_started = time.monotonic()
+            try:
+                self._keys = await self._fetch_keys()
+            except DependencyUnavailable as exc:
+                self._fetch_error = exc
+                raise
+            self._fetch_error = None
+            self._fetched_at = self._fetch_started
 
     def _expired(self) -> bool:
         return time.monotonic() - self._fetched_at > KEYS_TTL_SECONDS
@@ -108,9 +199,12 @@ class CallbackVerifier:
             logger.error("Cannot fetch callback signing keys from %s: %s", self.openid_config_url, exc)
             raise DependencyUnavailable("callback signing keys are unavailable; retry later") from exc
         keys = {}
-        for item in jwks.get("keys", []):
-            if item.get("kty") == "RSA" and item.get("kid"):
-                keys[item["kid"]] = RSAAlgorithm.from_jwk(json.dumps(item))
+        for item in jwks.get("keys", []) if isinstance(jwks, Mapping) else []:
+            if isinstance(item, Mapping) and item.get("kty") == "RSA" and isinstance(item.get("kid"), str):
+                try:
+                    keys[item["kid"]] = RSAAlgorithm.from_jwk(json.dumps(item))
+                except jwt.InvalidKeyError:
+                    logger.warning("Ignored an unusable key %s in the callback JWKS", item["kid"][:64])
         logger.info("Loaded %d callback signing key(s)", len(keys))
         return keys
 

@@ -146,8 +146,8 @@ async def context() -> Context:
     return _context
 
 
-async def verify_callback(authorization: str | None) -> None:
-    """Check a callback's bearer token unless CALLBACK_AUTH_ENABLED is false."""
+async def verify_callback(authorization: str | None, body: bytes = b"") -> None:
+    """Check a callback's bearer token (and that it authorises no other body) unless CALLBACK_AUTH_ENABLED is false."""
     global _verifier
     settings = (await context()).settings
     if not settings.callback_auth_enabled:
@@ -160,8 +160,9 @@ async def verify_callback(authorization: str | None) -> None:
             issuer=settings.callback_jwt_issuer,
             openid_config_url=settings.callback_openid_config_url,
             ca_bundle=settings.acs_tls_ca_bundle,
+            max_lifetime_seconds=settings.callback_jwt_max_lifetime_seconds,
         )
-    await _verifier.verify(authorization)
+    await _verifier.verify(authorization, body)
 
 
 async def close() -> None:

@@ -19,6 +19,12 @@ class BadRequest(AppError):
     status = 400
 
 
+class PayloadTooLarge(BadRequest):
+    """The body is larger than the route accepts."""
+
+    status = 413
+
+
 class Unauthorized(AppError):
     """The callback carried no valid ACS token."""
 
@@ -39,6 +45,19 @@ class DependencyUnavailable(AppError):
 
 class SettingsError(AppError):
     """One or more settings are missing or invalid; the message names every one of them."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True when delivering the same event again cannot succeed, so it is acknowledged and logged, not retried.
+
+    That is an AppError below 500 (malformed, refused by storage as invalid) or a 4xx answer from a service (an
+    azure-core HttpResponseError: ACS refusing an expired incomingCallContext) other than 401/403 (our
+    credentials: fixable, so worth a retry), 408 and 429.
+    """
+    if isinstance(exc, AppError):
+        return exc.status < 500
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (401, 403, 408, 429)
 
 
 def http_status(exc: BaseException) -> int:

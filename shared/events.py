@@ -6,14 +6,27 @@ The Call Automation SDK ships no event models, so the field names below are the 
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from shared import guarded_json
 from shared.errors import BadRequest
+from shared.identifiers import (
+    CALL_CONNECTION_ID,
+    E164,
+    EVENT_ID,
+    PHONE_RAW_ID,
+    RAW_ID,
+    SERVER_CALL_ID,
+    matches,
+)
 
 EVENT_TYPE_PREFIX = "Microsoft.Communication."
+# The phone number of a caller who withholds it (raw id "4:anonymous").
+ANONYMOUS = "anonymous"
+CALL_CONNECTION_SHAPE = "a call connection id (ASCII letters, digits, '-', '.', '_')"
 
 # DTMF tone names as ACS sends them, and the key each one stands for.
 TONE_KEYS = {
@@ -197,6 +210,13 @@ class _Fields:
             raise self.fail(name, "a non-empty string" if required else "a string")
         return value
 
+    def shaped(self, name: str, pattern: re.Pattern[str], shape: str, *, required: bool = False) -> str | None:
+        """A text field that must match one of the identifier shapes of shared/identifiers.py."""
+        value = self.text(name, required=required)
+        if value and not matches(pattern, value):
+            raise self.fail(name, shape)
+        return value
+
     def integer(self, name: str, source: Mapping[str, Any] | None = None) -> int | None:
         value = (self.data if source is None else source).get(name)
         if value is None:
@@ -229,10 +249,14 @@ def parse_identifier(value: Any, where: str = "identifier") -> Identifier:
     raw_id = value.get("rawId") or (f"4:{phone_number}" if phone_number else None)
     if raw_id is None and isinstance(value.get("communicationUser"), Mapping):
         raw_id = value["communicationUser"].get("id")
-    if not isinstance(raw_id, str) or not raw_id:
-        raise BadRequest(f"{where}.rawId must be a non-empty string")
-    if phone_number is None and raw_id.startswith("4:"):
-        phone_number = raw_id[2:]
+    if not matches(RAW_ID, raw_id):
+        raise BadRequest(f"{where}.rawId must be a raw id such as 4:+14255550123 or 8:acs:... (printable ASCII)")
+    if raw_id.startswith("4:"):
+        if not matches(PHONE_RAW_ID, raw_id):
+            raise BadRequest(f"{where}.rawId must be 4: and an E.164 number, or 4:anonymous")
+        phone_number = phone_number or raw_id[2:].partition("_")[0]
+    if phone_number is not None and not (matches(E164, phone_number) or phone_number == ANONYMOUS):
+        raise BadRequest(f"{where}.phoneNumber.value must be an E.164 number such as +14255550123")
     kind = value.get("kind") or _kind_of(raw_id, phone_number)
     return Identifier(raw_id=raw_id, kind=str(kind), phone_number=phone_number)
 
@@ -366,10 +390,7 @@ KNOWN_EVENT_TYPES = COMMON_EVENT_TYPES | frozenset(_PARSERS)
 
 def parse_callback_body(body: bytes) -> list[CallEvent]:
     """Parse an ACS callback POST body: a JSON array of CloudEvents, every element validated."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"body is not valid JSON: {exc}") from exc
+    payload = guarded_json.loads(body, max_bytes=guarded_json.MAX_EVENT_BYTES)
     if isinstance(payload, Mapping):
         payload = [payload]  # tolerate a single structured-mode CloudEvent
     if not isinstance(payload, list) or not payload:
@@ -382,7 +403,7 @@ def parse_cloud_event(item: Any, where: str = "event") -> CallEvent:
     if not isinstance(item, Mapping):
         raise BadRequest(f"{where} must be an object")
     envelope = _Fields(item, where)
-    event_id = envelope.text("id", required=True)
+    event_id = envelope.shaped("id", EVENT_ID, "a non-empty string of printable ASCII", required=True)
     full_type = envelope.text("type", required=True)
     data = envelope.obj("data", required=True)
     fields_ = _Fields(data, f"{where}.data")
@@ -392,8 +413,8 @@ def parse_cloud_event(item: Any, where: str = "event") -> CallEvent:
     return event_class(
         id=event_id,
         type=short_type,
-        call_connection_id=fields_.text("callConnectionId", required=True),
-        server_call_id=fields_.text("serverCallId") or "",
+        call_connection_id=fields_.shaped("callConnectionId", CALL_CONNECTION_ID, CALL_CONNECTION_SHAPE, required=True),
+        server_call_id=fields_.shaped("serverCallId", SERVER_CALL_ID, "a serverCallId (base64)") or "",
         correlation_id=fields_.text("correlationId") or "",
         operation_context=fields_.text("operationContext") or None,
         result=ResultInformation(
@@ -421,7 +442,7 @@ def parse_incoming_call(data: Mapping[str, Any], *, event_id: str = "", time: st
         id=event_id,
         caller=f.identifier("from", required=True),
         callee=f.identifier("to", required=True),
-        server_call_id=f.text("serverCallId", required=True),
+        server_call_id=f.shaped("serverCallId", SERVER_CALL_ID, "a serverCallId (base64)", required=True),
         incoming_call_context=f.text("incomingCallContext", required=True),
         correlation_id=f.text("correlationId") or "",
         caller_display_name=f.text("callerDisplayName") or "",
@@ -440,3 +461,44 @@ def parse_event_grid_event(
     if short_type == IncomingCall.type:
         return parse_incoming_call(data, event_id=event_id, time=time)
     return EventGridNotification(id=event_id, type=short_type, data=data if isinstance(data, Mapping) else {})
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventGridEnvelope:
+    """The envelope fields of one Event Grid delivery, whichever schema carried it."""
+
+    id: str
+    type: str
+    subject: str
+    time: str
+    data: Any
+
+
+def event_grid_envelope(event: Any) -> EventGridEnvelope:
+    """Read an Event Grid trigger's argument: func.EventGridEvent (Event Grid schema) or func.CloudEvent.
+
+    The worker passes a CloudEvent whenever the delivered JSON has `specversion`, whatever the annotation says;
+    the two name their fields differently (event_type/type, event_time/time). The data is checked like any body.
+    """
+    envelope = _Fields(
+        {
+            "id": getattr(event, "id", None),
+            "type": getattr(event, "event_type", None) or getattr(event, "type", None),
+            "subject": getattr(event, "subject", None),
+        },
+        "event",
+    )
+    event_id = envelope.shaped("id", EVENT_ID, "a non-empty string of printable ASCII", required=True)
+    event_type = envelope.text("type", required=True)
+    subject = envelope.text("subject") or ""
+    when = getattr(event, "event_time", None) or getattr(event, "time", None)
+    data = event.get_json()
+    if isinstance(data, str | bytes):
+        # A CloudEvent may carry its JSON data as text; it is parsed with the same limits as a body.
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        data = guarded_json.loads(raw, max_bytes=guarded_json.MAX_EVENT_BYTES, what="data")
+    guarded_json.check(data, "data")
+    guarded_json.check([event_type, subject], "event")
+    return EventGridEnvelope(
+        id=event_id, type=event_type, subject=subject, time=when.isoformat() if when else "", data=data
+    )

@@ -1,4 +1,5 @@
-"""Log hygiene: phone numbers are masked in every record, and call identifiers travel with each line."""
+"""Log hygiene: phone numbers are masked in every record, the Azure SDKs log warnings only, and call identifiers
+travel with each line."""
 
 from __future__ import annotations
 
@@ -7,15 +8,25 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-# E.164: "+" and 8-15 digits, optionally inside a raw id such as "4:+15551230199".
-_E164 = re.compile(r"\+(\d{4})(\d{1,7})(\d{4})\b")
+# E.164 as "+" or URL-encoded "%2B" and 9-15 digits, inside a raw id ("4:+15551230199") or a request URL
+# ("PartitionKey='%2B15551230199'") too.
+_E164 = re.compile(r"(\+|%2[Bb])(\d{4})(\d{1,7})(\d{4})(?!\d)")
+# The same number without its "+": 10-15 digits standing alone (not part of a GUID, a decimal or a longer word).
+_BARE_NUMBER = re.compile(r"(?<![\w+%-])(?<!\d\.)(\d{4})(\d{2,7})(\d{4})(?![\w-]|\.\d)")
+# The Azure SDKs log every HTTP request (URL with table keys, headers) at INFO.
+_SDK_LOGGER = "azure"
 
 _installed_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def mask(text: str) -> str:
-    """Mask every E.164 number in text, keeping the country/area prefix and the last four digits."""
-    return _E164.sub(lambda m: f"+{m.group(1)}***{m.group(3)}", text)
+    """Mask every phone number in text, keeping the country/area prefix and the last four digits.
+
+    A timestamp or an id of 10-15 digits standing alone is masked too: a false positive costs a digit or two
+    of a log line, a false negative a caller's number.
+    """
+    text = _E164.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(4)}", text)
+    return _BARE_NUMBER.sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
 
 
 def _mask_value(value: Any) -> Any:
@@ -45,6 +56,18 @@ class PhoneNumberMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         mask_record(record)
         return True
+
+
+def install_log_hygiene() -> None:
+    """What the app does to logging at import: mask phone numbers everywhere, keep the SDKs at WARNING.
+
+    The SDKs' INFO request lines carry table keys (phone numbers, URL-encoded) and would flood Application
+    Insights; a level set explicitly (e.g. to debug) is left alone.
+    """
+    install_phone_number_masking()
+    sdk = logging.getLogger(_SDK_LOGGER)
+    if sdk.level == logging.NOTSET:
+        sdk.setLevel(logging.WARNING)
 
 
 def install_phone_number_masking() -> None:

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from shared.errors import SettingsError
+from shared.identifiers import ACS_USER, E164
+from shared.media_urls import MediaUrlPolicy, storage_origins
 
 T = TypeVar("T")
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-ACS_USER = re.compile(r"^8:acs:\S+$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -50,6 +50,8 @@ class Settings:
     callback_jwt_audience: str | None = None
     callback_jwt_issuer: str = DEFAULT_JWT_ISSUER
     callback_openid_config_url: str = DEFAULT_OPENID_CONFIG_URL
+    # ACS tokens live 5 minutes (contract §5); a token whose exp is further from its iat (or from now) is refused.
+    callback_jwt_max_lifetime_seconds: int = 600
 
     cognitive_services_endpoint: str | None = None
 
@@ -90,6 +92,9 @@ class Settings:
     agent_caller_id: str | None = None
     agent_invitation_timeout_seconds: int = 30
     hold_music_url: str | None = None
+    # Where ACS may fetch audio from (shared/media_urls.py); the app's own storage account is always allowed.
+    media_url_allowlist: tuple[str, ...] = ()
+    media_url_allow_local: bool = False
 
     outbound_caller_id: str | None = None
     reminder_prompt: str = (
@@ -142,6 +147,11 @@ class Settings:
         return f"{self.callback_base_url.rstrip('/')}/api/callbacks"
 
     @property
+    def media_url_policy(self) -> MediaUrlPolicy:
+        """MEDIA_URL_ALLOWLIST plus the blob origin of the app's own storage account."""
+        return _media_url_policy(vars(self))
+
+    @property
     def acs_auth(self) -> str:
         """How the app authenticates to ACS: "connection_string", "access_key" or "managed_identity"."""
         if self.acs_connection_string:
@@ -169,6 +179,9 @@ class Settings:
             "callback_jwt_audience": reader.text("CALLBACK_JWT_AUDIENCE"),
             "callback_jwt_issuer": reader.text("CALLBACK_JWT_ISSUER"),
             "callback_openid_config_url": reader.url("CALLBACK_OPENID_CONFIG_URL"),
+            "callback_jwt_max_lifetime_seconds": reader.integer(
+                "CALLBACK_JWT_MAX_LIFETIME_SECONDS", minimum=60, maximum=3600
+            ),
             "cognitive_services_endpoint": reader.url("COGNITIVE_SERVICES_ENDPOINT"),
             "storage_connection_string": reader.text("STORAGE_CONNECTION_STRING"),
             "storage_table_endpoint": reader.url("STORAGE_TABLE_ENDPOINT"),
@@ -203,6 +216,8 @@ class Settings:
                 "AGENT_INVITATION_TIMEOUT_SECONDS", minimum=1, maximum=180
             ),
             "hold_music_url": reader.url("HOLD_MUSIC_URL"),
+            "media_url_allowlist": reader.media_url_allowlist("MEDIA_URL_ALLOWLIST"),
+            "media_url_allow_local": reader.boolean("MEDIA_URL_ALLOW_LOCAL", default=False),
             "outbound_caller_id": reader.phone_number("OUTBOUND_CALLER_ID"),
             "reminder_prompt": reader.text("REMINDER_PROMPT"),
             "reminder_confirmed_prompt": reader.text("REMINDER_CONFIRMED_PROMPT"),
@@ -258,11 +273,28 @@ def _check_combinations(values: dict[str, Any], problems: list[str]) -> None:
     if target and E164.match(target) and not values["agent_caller_id"]:
         problems.append("AGENT_CALLER_ID is missing (required when AGENT_TARGET is a phone number)")
     _check_recording(values, problems)
+    _check_media_urls(values, problems)
     streamed = values["media_streaming_enabled_flows"] or values["transcription_enabled_flows"]
     if streamed and not values["receiver_websocket_url"]:
         problems.append(
             "RECEIVER_WEBSOCKET_URL is missing (MEDIA_STREAMING_ENABLED_FLOWS and TRANSCRIPTION_ENABLED_FLOWS need it)"
         )
+
+
+def _check_media_urls(values: dict[str, Any], problems: list[str]) -> None:
+    """The media URLs in settings obey the same policy as the ones the API receives."""
+    policy = _media_url_policy(values)
+    for name in ("HOLD_MUSIC_URL", "IVR_GREETING_AUDIO_URL"):
+        url = values[name.lower()]
+        if url and (reason := policy.refusal(url)):
+            problems.append(f"{name} {reason}")
+
+
+def _media_url_policy(values: Mapping[str, Any]) -> MediaUrlPolicy:
+    own = storage_origins(values["recording_container_url"], values["storage_table_endpoint"])
+    return MediaUrlPolicy(
+        allowed=(*(values["media_url_allowlist"] or ()), *own), allow_local=bool(values["media_url_allow_local"])
+    )
 
 
 def _check_recording(values: dict[str, Any], problems: list[str]) -> None:
@@ -368,6 +400,18 @@ class _Reader:
             return raw
 
         return self._read(name, parse, f"one of {', '.join(options)}")
+
+    def media_url_allowlist(self, name: str) -> tuple[str, ...] | None:
+        def parse(raw: str) -> tuple[str, ...]:
+            items = tuple(item.strip() for item in raw.split(",") if item.strip())
+            for item in items:
+                if "://" in item:
+                    _http_url(item)
+                elif not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", item):
+                    raise ValueError(item)
+            return items
+
+        return self._read(name, parse, "a comma-separated list of host names or http(s) URL prefixes")
 
     def websocket_url(self, name: str) -> str | None:
         return self._read(name, _websocket_url, "a ws:// or wss:// URL")

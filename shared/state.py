@@ -26,6 +26,7 @@ from azure.data.tables import UpdateMode
 
 from shared.actions import Action, action_from_dict
 from shared.errors import StateConflict
+from shared.storage_errors import StorageFailure, reraise_unless
 
 STATE_ROW = "state"
 INCOMING_ROW = "incoming"
@@ -34,8 +35,6 @@ ANSWERING = "answering"
 ENDED = "ended"
 # Entity-group transactions hold at most 100 operations.
 BATCH_LIMIT = 100
-# HTTP statuses that mean "someone else changed it first" for a conditional write or an insert.
-CONFLICT_STATUSES = frozenset({404, 409, 412})
 
 
 # Characters table keys may hold without escaping; anything else is hashed into a stable key.
@@ -43,10 +42,13 @@ _SAFE_KEY = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 
 
 def table_key(value: str) -> str:
-    """value itself when it is a safe table key, else a stable hash of it (lone surrogates included)."""
-    if _SAFE_KEY.fullmatch(value):
-        return value
-    return uuid.uuid5(uuid.NAMESPACE_URL, value.encode("utf-8", "surrogatepass").hex()).hex
+    """value itself when it is a safe table key, else a stable hash of it."""
+    return value if _SAFE_KEY.fullmatch(value) else _hashed(value)
+
+
+def _hashed(value: str) -> str:
+    # Parsers refuse lone surrogates; should one get here, it is escaped instead of failing uuid5's UTF-8 encoding.
+    return uuid.uuid5(uuid.NAMESPACE_URL, value.encode("utf-8", "backslashreplace").decode("utf-8")).hex
 
 
 def marker_row(event_id: str) -> str:
@@ -55,7 +57,7 @@ def marker_row(event_id: str) -> str:
 
 def incoming_partition(server_call_id: str) -> str:
     # serverCallId is base64 and may contain "/", which table keys forbid.
-    return f"incoming-{table_key('incoming/' + server_call_id)}"
+    return f"incoming-{_hashed(server_call_id)}"
 
 
 def utc_now_http_date() -> str:
@@ -354,11 +356,11 @@ class TableStateStore:
                 marker_entity = {"PartitionKey": entity["PartitionKey"], "RowKey": marker_row(marker)}
                 metadata = (await self._table.submit_transaction([write, ("create", marker_entity)]))[0]
         except HttpResponseError as exc:
-            if exc.status_code in CONFLICT_STATUSES:
-                raise StateConflict(
-                    f"state of call {state.call_connection_id} changed, or event {marker} already changed it"
-                ) from exc
-            raise
+            # 404: the state this write was conditional on has been deleted (purged) since it was read.
+            reraise_unless(exc, StorageFailure.CONFLICT, StorageFailure.MISSING)
+            raise StateConflict(
+                f"state of call {state.call_connection_id} changed, or event {marker} already changed it"
+            ) from exc
         return replace(state, etag=metadata["etag"])
 
     @staticmethod

@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from shared.errors import BadRequest
-from shared.settings import ACS_USER, E164
+from shared.identifiers import is_e164, is_target
+from shared.media_urls import MediaUrlPolicy
 
 # ACS sends at most 18 tones per SendDtmfTones request (contract §7.2).
 MAX_DTMF_TONES = 18
@@ -19,20 +19,22 @@ TONE_NAMES = {
     "8": "eight", "9": "nine", "*": "asterisk", "#": "pound", "A": "a", "B": "b", "C": "c", "D": "d",
 }  # fmt: skip
 # Custom SIP headers ACS forwards: the UUI header and X-MS-Custom-* headers.
-_SIP_HEADER = re.compile(r"^(User-To-User|X-MS-Custom-[A-Za-z0-9-]{1,48})$", re.IGNORECASE)
+_SIP_HEADER = re.compile(r"\A(?:User-To-User|X-MS-Custom-[A-Za-z0-9-]{1,48})\Z", re.IGNORECASE)
+# Control characters other than tab and line breaks have no place in names, prompts or header values.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def target(value: Any, where: str) -> str:
     """An E.164 number ("+14255550101") or an ACS user's raw id ("8:acs:..."); "4:+1..." is read as the number."""
     if isinstance(value, str) and value.startswith("4:"):
         value = value[2:]
-    if not isinstance(value, str) or not (E164.match(value) or ACS_USER.match(value)):
+    if not is_target(value):
         raise BadRequest(f'{where} must be an E.164 phone number such as +14255550101 or an ACS user id ("8:acs:...")')
     return value
 
 
 def phone_number(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not E164.match(value):
+    if not is_e164(value):
         raise BadRequest(f"{where} must be an E.164 phone number such as +14255550101")
     return value
 
@@ -75,6 +77,8 @@ class Body:
             return None
         if not isinstance(value, str) or not value.strip() or len(value) > max_length:
             raise BadRequest(f"{self.path(name)} must be a non-empty string of at most {max_length} characters")
+        if _CONTROL.search(value):
+            raise BadRequest(f"{self.path(name)} must not contain control characters")
         return value
 
     def boolean(self, name: str, *, default: bool = False) -> bool:
@@ -93,10 +97,12 @@ class Body:
             raise BadRequest(f"{self.path(name)} must be an integer from {minimum} to {maximum}")
         return value
 
-    def url(self, name: str, *, required: bool = False) -> str | None:
-        value = self.text(name, required=required)
-        if value is not None and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc):
-            raise BadRequest(f"{self.path(name)} must be an http(s) URL")
+    def media_url(self, name: str, policy: MediaUrlPolicy) -> str:
+        """A URL ACS will fetch audio from: refused unless the policy (MEDIA_URL_ALLOWLIST...) allows it."""
+        value = self.text(name, required=True)
+        assert value is not None
+        if reason := policy.refusal(value):
+            raise BadRequest(f"{self.path(name)} {reason}")
         return value
 
     def target(self, name: str, *, required: bool = True) -> str | None:
@@ -142,6 +148,8 @@ class Body:
             return {}
         if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
             raise BadRequest(f"{self.path(name)} must map header names to strings")
+        if len(value) > 20 or any(len(k) > 64 or len(v) > 1024 or _CONTROL.search(k + v) for k, v in value.items()):
+            raise BadRequest(f"{self.path(name)} must hold at most 20 headers of printable text")
         for header in value:
             if sip and not _SIP_HEADER.match(header):
                 raise BadRequest(f"{self.path(name)}.{header}: SIP headers must be User-To-User or X-MS-Custom-...")

@@ -1,10 +1,12 @@
 """The Functions adapter: status codes for callbacks, and the Event Grid IncomingCall trigger."""
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import azure.functions as func
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from function_app import app
 from shared import clients
@@ -19,7 +21,7 @@ GOOD_TOKEN = "Bearer good"
 
 
 class FakeVerifier:
-    async def verify(self, authorization):
+    async def verify(self, authorization, body=b""):
         if authorization != GOOD_TOKEN:
             raise Unauthorized("missing bearer token in the Authorization header")
         return {}
@@ -183,3 +185,63 @@ def test_cold_import_leaves_the_heavy_sdks_for_the_first_invocation():
     probe = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+async def test_cloud_event_schema_incoming_call_is_answered(app_context):
+    """Finding 2: a CloudEvent-schema delivery crashed incoming_call (CloudEvent has no event_time)."""
+    _, acs, store = app_context
+    [envelope] = payload("incoming_call")
+    event = func.CloudEvent(
+        id=envelope["id"],
+        source=envelope["topic"],
+        type=envelope["eventType"],
+        specversion="1.0",
+        time=datetime(2026, 3, 12, 12, 0, tzinfo=UTC),
+        subject=envelope["subject"],
+        datacontenttype="application/json",
+        dataschema=None,
+        data=envelope["data"],
+    )
+
+    await FUNCTIONS["incoming_call"](event)
+
+    assert acs.names() == ["answer_call"] and len(store.states) == 1
+
+
+async def test_incoming_call_with_a_lone_surrogate_is_acknowledged_not_retried(app_context):
+    """Finding 1: a lone surrogate in serverCallId raised UnicodeEncodeError in the state keys: a 5xx forever."""
+    _, acs, _ = app_context
+    [envelope] = payload("incoming_call")
+    envelope["data"]["serverCallId"] = "\ud800"
+
+    await deliver_incoming_call(envelope)
+
+    assert acs.ops == []
+
+
+class AcsAnswer(HttpResponseError):
+    def __init__(self, status):
+        super().__init__(message=f"ACS answered {status}")
+        self.status_code = status
+
+
+async def test_incoming_call_acs_refuses_for_good_is_acknowledged(app_context, caplog):
+    _, acs, _ = app_context
+    acs.fail_with["answer_call"] = AcsAnswer(400)  # e.g. an expired incomingCallContext: no retry can help
+
+    await deliver_incoming_call(payload("incoming_call")[0])
+
+    assert "acknowledged without effect" in caplog.text
+
+
+async def test_incoming_call_acs_failing_for_now_is_retried(app_context):
+    _, acs, _ = app_context
+    acs.fail_with["answer_call"] = AcsAnswer(503)
+
+    with pytest.raises(HttpResponseError):
+        await deliver_incoming_call(payload("incoming_call")[0])
+
+
+def test_the_app_keeps_the_azure_sdks_at_warning():
+    """Finding 7: the SDKs' INFO request lines carry URL-encoded phone numbers (table keys)."""
+    assert logging.getLogger("azure").level == logging.WARNING

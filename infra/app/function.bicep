@@ -120,7 +120,8 @@ var monitoringSettings = {
 }
 
 // Every setting shared/settings.py reads, except the local-only ones (ACS_ACCESS_KEY, ACS_CONNECTION_STRING,
-// ACS_TLS_CA_BUNDLE, STORAGE_CONNECTION_STRING): in Azure the app authenticates with its identity only.
+// ACS_TLS_CA_BUNDLE, STORAGE_CONNECTION_STRING, MEDIA_URL_ALLOW_LOCAL): in Azure the app authenticates with its
+// identity only, and ACS never fetches audio from loopback or private addresses.
 var appSettings = {
   ACS_ENDPOINT: acsEndpoint
   AZURE_CLIENT_ID: identityClientId
@@ -131,6 +132,8 @@ var appSettings = {
   CALLBACK_JWT_AUDIENCE: acsImmutableResourceId
   CALLBACK_JWT_ISSUER: acsJwtIssuer
   CALLBACK_OPENID_CONFIG_URL: acsOpenIdConfigUrl
+  // ACS callback tokens live 5 minutes; a longer-lived token is refused (shared/auth.py).
+  CALLBACK_JWT_MAX_LIFETIME_SECONDS: '600'
   COGNITIVE_SERVICES_ENDPOINT: cognitiveServicesEndpoint
   STORAGE_TABLE_ENDPOINT: storage.properties.primaryEndpoints.table
   STATE_TABLE_NAME: stateTableName

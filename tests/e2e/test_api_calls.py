@@ -67,14 +67,13 @@ def test_announcement_into_an_ongoing_call(stack: LocalStack, control: EmulatorC
 
 def test_connect_to_a_room(stack: LocalStack, control: EmulatorControl) -> None:
     api = Api(stack)
-    status, joined = api.post(
-        "/calls/connect", {"roomId": "room-99", "stay": True, "announce": [{"ssml": "<speak>Welcome</speak>"}]}
-    )
+    announce = [{"ssml": "<speak>Welcome</speak>"}]
+    status, joined = api.post("/calls/connect", {"roomId": "99486837513245399", "stay": True, "announce": announce})
     assert status == 201, joined
 
     view = wait_until(lambda: (v := api.call(joined["callConnectionId"]))["step"] == "joined" and v, "announcement")
     assert view["flow"] == "announce"
-    assert control.call(joined["callConnectionId"])["roomId"] == "room-99"
+    assert control.call(joined["callConnectionId"])["roomId"] == "99486837513245399"
     assert api.delete(f"/calls/{joined['callConnectionId']}")[0] == 204
 
 

@@ -61,10 +61,10 @@ async def test_place_call_validation(body, message):
 async def test_connect_announces_into_a_room():
     ctx, acs, store = outbound_context()
 
-    body = {"roomId": "room-1", "announce": [{"text": "Hello room"}]}
+    body = {"roomId": "99486837513245380", "announce": [{"text": "Hello room"}]}
     reply = await api_calls.connect_call(request(body), ctx)
 
-    assert acs.calls("connect_call")[0].kwargs["room_id"] == "room-1"
+    assert acs.calls("connect_call")[0].kwargs["room_id"] == "99486837513245380"
     assert reply.body["flow"] == "announce"
     assert store.states["call-2"].data["announcement"][0]["text"] == "Hello room"
 

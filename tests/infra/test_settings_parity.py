@@ -31,6 +31,7 @@ LOCAL_ONLY = {
     "ACS_CONNECTION_STRING",  # endpoint + key in one string; same reason
     "ACS_TLS_CA_BUNDLE",  # CA file of the emulator's local TLS certificate
     "STORAGE_CONNECTION_STRING",  # Azurite (UseDevelopmentStorage=true)
+    "MEDIA_URL_ALLOW_LOCAL",  # lets ACS fetch audio from loopback/private hosts: the emulator, never Azure
 }
 
 ENV_READ = re.compile(r"os\.environ|os\.getenv|getenv\(")

@@ -1,5 +1,6 @@
 """Callback JWT verification against an OpenID configuration and JWKS served on 127.0.0.1."""
 
+import asyncio
 import json
 import time
 
@@ -10,11 +11,12 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from shared.auth import CallbackVerifier
+from shared.auth import CallbackVerifier, ReplayCache
 from shared.errors import DependencyUnavailable, Unauthorized
 
 ISSUER = "https://acscallautomation.communication.azure.com"
 AUDIENCE = "6d88a1e8-0000-4000-8000-000000000001"
+ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 class KeyServer:
@@ -52,8 +54,8 @@ async def keys():
         yield server
 
 
-def verifier(url):
-    return CallbackVerifier(audience=AUDIENCE, issuer=ISSUER, openid_config_url=url)
+def verifier(url, **options):
+    return CallbackVerifier(audience=AUDIENCE, issuer=ISSUER, openid_config_url=url, **options)
 
 
 async def test_valid_token_is_accepted_and_keys_are_cached(keys):
@@ -97,16 +99,71 @@ async def test_non_rs256_token_is_unauthorized(keys):
         await verifier(keys.url).verify(f"Bearer {token}")
 
 
-async def test_rotated_key_is_fetched_once_then_unknown_kids_are_not_refetched(keys):
+async def test_rotated_key_is_fetched_once_it_is_seen(keys):
     check = verifier(keys.url)
     await check.verify(f"Bearer {keys.token()}")
     keys.keys["key-2"] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     await check.verify(f"Bearer {keys.token(kid='key-2')}")  # unknown kid: one refetch finds it
+    await check.verify(f"Bearer {keys.token(kid='key-2')}")
+
     assert keys.jwks_fetches == 2
+
+
+async def test_forged_unknown_kid_does_not_block_a_newly_rotated_key(keys):
+    """Finding 4: the one refetch per minute used to be spent by the forged token, and the genuine one got 401."""
+    check = verifier(keys.url, refetch_interval_seconds=0.3)
+    await check.verify(f"Bearer {keys.token()}")
     with pytest.raises(Unauthorized, match="unknown key"):
-        await check.verify(f"Bearer {keys.token(kid='key-3', key=keys.keys['key-1'])}")
-    assert keys.jwks_fetches == 2  # refetches are rate-limited
+        await check.verify(f"Bearer {keys.token(kid='forged', key=ATTACKER_KEY)}")
+
+    keys.keys["key-2"] = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # ACS rotates just after
+    claims = await check.verify(f"Bearer {keys.token(kid='key-2')}")
+
+    assert claims["aud"] == AUDIENCE and keys.jwks_fetches == 3
+
+
+async def test_a_flood_of_forged_kids_costs_one_key_fetch_per_interval(keys):
+    check = verifier(keys.url, refetch_interval_seconds=0.3)
+    await check.verify(f"Bearer {keys.token()}")
+    forged = [f"Bearer {keys.token(kid=f'forged-{n}', key=ATTACKER_KEY)}" for n in range(30)]
+
+    results = await asyncio.gather(*(check.verify(token) for token in forged), return_exceptions=True)
+
+    assert all(isinstance(result, Unauthorized) for result in results)
+    assert keys.jwks_fetches <= 3  # the first load, then one fetch shared by every forged kid (two at most)
+
+
+@pytest.mark.parametrize("claims", [{"jti": "token-1"}, {}], ids=["by jti", "by signature"])
+async def test_token_replayed_with_another_body_is_refused(keys, claims):
+    """Finding 3: a captured token used to authorise any body (another call's events) for its whole lifetime."""
+    check = verifier(keys.url)
+    token = f"Bearer {keys.token(**claims)}"
+    await check.verify(token, b'[{"for": "call A"}]')
+
+    with pytest.raises(Unauthorized, match="already used"):
+        await check.verify(token, b'[{"for": "call B"}]')
+    await check.verify(token, b'[{"for": "call A"}]')  # the same delivery again: a redelivery, deduplicated later
+
+
+@pytest.mark.parametrize(
+    "lifetime",
+    [{"exp_after": 10 * 365 * 86400}, {"exp_after": 3600, "iat_before": 0}, {"exp_after": 400, "iat_before": 400}],
+)
+async def test_tokens_living_longer_than_the_maximum_are_refused(keys, lifetime):
+    now = int(time.time())
+    token = keys.token(iat=now - lifetime.get("iat_before", 0), nbf=now - 60, exp=now + lifetime["exp_after"])
+    with pytest.raises(Unauthorized, match="lifetime exceeds 600 s"):
+        await verifier(keys.url).verify(f"Bearer {token}")
+
+
+def test_replay_cache_forgets_expired_tokens_and_stays_bounded():
+    cache = ReplayCache(max_entries=2)
+    assert cache.admit("a", b"1", expires_at=10, now=0)
+    assert not cache.admit("a", b"2", expires_at=10, now=1)
+    assert cache.admit("a", b"2", expires_at=30, now=11)  # "a" expired at 10: a new token may reuse the id
+    assert cache.admit("b", b"1", expires_at=20, now=11) and cache.admit("c", b"1", expires_at=40, now=11)
+    assert len(cache) == 2  # "b", the first to expire, made room
 
 
 async def test_unreachable_key_endpoint_is_a_retryable_503():

@@ -27,3 +27,18 @@ def test_call_logger_adds_call_identifiers(caplog):
     assert record.call_connection_id == "0b004880-e406-40bf-8384-a4042a72fecd"
     assert (record.event_id, record.operation_context) == ("evt-1", "main-menu")
     assert record.correlation_id == "1b541d21-bd0e-4695-a9ce-bf3290a807bd"
+
+
+def test_url_encoded_and_bare_numbers_are_masked():
+    """Finding 7: the SDK's request lines carry table keys URL-encoded ("%2B1425..."); some logs drop the "+"."""
+    line = "GET /routingrules(PartitionKey='%2B18005550100',RowKey='rule') for 4:14255550123 and 14255550123."
+    assert (
+        mask(line)
+        == "GET /routingrules(PartitionKey='%2B1800***0100',RowKey='rule') for 4:1425***0123 and 1425***0123."
+    )
+    assert mask("%2b14255550123") == "%2b1425***0123"
+
+
+def test_bare_digit_runs_that_are_not_numbers_are_left_alone():
+    kept = "8:acs:00000000-0000-4000-8000-000000000001_x took 1764859000.123 s; card 4111111111111111; order 12345"
+    assert mask(kept) == kept

@@ -76,3 +76,26 @@ def test_sample_settings_file_lists_every_setting_and_loads():
     values = json.loads((Path(__file__).parents[2] / "local.settings.sample.json").read_text())["Values"]
     assert {f.name.upper() for f in fields(Settings)} <= set(values)
     Settings.from_env(values)
+
+
+def test_media_urls_in_settings_obey_the_media_url_policy():
+    """Finding 5: HOLD_MUSIC_URL and IVR_GREETING_AUDIO_URL are fetched by ACS like any audioUrl."""
+    env = {
+        **MINIMAL,
+        "HOLD_MUSIC_URL": "http://169.254.169.254/latest/",
+        "IVR_GREETING_AUDIO_URL": "https://x.example/",
+    }
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(env)
+    assert "HOLD_MUSIC_URL points at a loopback, link-local or private address" in str(error.value)
+    assert "IVR_GREETING_AUDIO_URL is not on MEDIA_URL_ALLOWLIST" in str(error.value)
+
+    allowed = Settings.from_env(
+        {**env, "HOLD_MUSIC_URL": "https://x.example/m.wav", "MEDIA_URL_ALLOWLIST": "x.example"}
+    )
+    assert allowed.media_url_policy.refusal("https://x.example/m.wav") is None
+
+
+def test_the_apps_own_storage_account_is_on_the_media_allow_list():
+    settings = Settings.from_env({**MINIMAL, "RECORDING_CONTAINER_URL": "https://acct.blob.core.windows.net/rec"})
+    assert settings.media_url_policy.refusal("https://acct.blob.core.windows.net/prompts/a.wav") is None
