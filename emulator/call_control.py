@@ -8,7 +8,7 @@ from aiohttp import web
 
 from . import incoming, people, streaming
 from .errors import AcsError, invalid_field, missing_field
-from .identifiers import Identifier, parse_identifier, parse_phone_number
+from .identifiers import Identifier, parse_communication_user, parse_identifier, parse_phone_number
 from .models import DISCONNECTED_BY_APP, DISCONNECTED_REMOTE, Backend, CallConnection, Participant, ServerCall
 from .operations import CALL, ApiRequest, Operation, respond
 from .validation import check_url, optional, require, require_enum, require_url
@@ -106,9 +106,11 @@ async def create_call(request: ApiRequest) -> web.Response:
     targets = [parse_identifier(t, f"targets[{i}]") for i, t in enumerate(raw_targets)]
     require_url(body, "callbackUri")
     caller_id = caller_id_for(body, targets)
-    source = parse_identifier(body["source"], "source") if body.get("source") else None
+    # `source` (CallAutomationClient(..., source=...)) is the ACS user the app's leg is; the caller id is what PSTN
+    # targets see.
+    source = parse_communication_user(body["source"], "source") if body.get("source") else None
     call = ServerCall(request.backend, is_group=len(targets) > 1)
-    app_id = Identifier.phone(caller_id) if caller_id else (source or app_identity(request))
+    app_id = source or (Identifier.phone(caller_id) if caller_id else app_identity(request))
     connection = open_leg(
         request,
         call,
