@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -73,13 +74,17 @@ def open_leg(request: ApiRequest, call: ServerCall, app_id: Identifier, **proper
     return connection
 
 
-def connect_leg(connection: CallConnection) -> None:
-    """The leg is up: CallConnected, then the app joins the call (ParticipantsUpdated to every leg)."""
+def connect_leg(connection: CallConnection, on_joined: Callable[[Participant], None] | None = None) -> None:
+    """The leg is up: CallConnected, then the app joins the call (ParticipantsUpdated to every leg); `on_joined`
+    replaces the plain join when the leg answers a call another leg placed to it."""
     if connection.state != "connecting" or connection.call.ended:
         return
     connection.state = "connected"
     connection.emit("CallConnected", operation_context=connection.operation_context)
-    people.join(connection.call, connection.app_participant)
+    if on_joined is not None:
+        on_joined(connection.app_participant)
+    else:
+        people.join(connection.call, connection.app_participant)
 
 
 def existing_call_response(connection: CallConnection) -> web.Response:
@@ -149,7 +154,7 @@ async def answer_call(request: ApiRequest) -> web.Response:
         answered_for=offered.callee.phone_number,
     )
     offered.take("answered")
-    request.backend.later(0, lambda: connect_leg(connection))
+    request.backend.later(0, lambda: connect_leg(connection, offered.on_answer))
     return existing_call_response(connection)
 
 
@@ -192,7 +197,10 @@ async def reject_call(request: ApiRequest) -> web.Response:
     request.attach_call(offered.call)
     offered.take("rejected")
     offered.call.timeline.add("emulator", f"reject reason: {reason}")
-    people.end_call(offered.call, ended_by=offered.callee)
+    if offered.on_refuse is not None:
+        offered.on_refuse("busy" if reason == "busy" else "decline")
+    else:
+        people.end_call(offered.call, ended_by=offered.callee)
     return respond(204, call_correlation_id=offered.call.correlation_id)
 
 

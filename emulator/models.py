@@ -88,6 +88,7 @@ class ServerCall:
     group_call_id: str | None = None
     room_id: str | None = None
     ended: bool = False
+    had_people: bool = False  # a person (not an app leg) has been in the call
     sequence_number: int = 0
 
     def participant(self, raw_id: str) -> Participant | None:

@@ -32,9 +32,18 @@ def _wire_fields(cls: type) -> dict[str, str]:
     return {entry["key"]: entry["type"] for entry in cls._attribute_map.values()}  # type: ignore[attr-defined]
 
 
+# Events the live service sends that the SDK declares no model for yet; each has the fields of the named model.
+MODEL_LESS_EVENTS = {
+    "HoldAudioStarted": "HoldFailed",
+    "HoldAudioPaused": "HoldFailed",
+    "HoldAudioResumed": "HoldFailed",
+    "HoldAudioCompleted": "HoldFailed",
+}
+
+
 def event_model(name: str) -> type:
     """The generated SDK model class for a callback event name such as "CallConnected"."""
-    cls = _model(name)
+    cls = _model(MODEL_LESS_EVENTS.get(name, name))
     if cls is None or name in _NOT_EVENTS or "callConnectionId" not in _wire_fields(cls):
         raise AssertionError(f"{name}: no Call Automation event model of that name in the SDK")
     return cls

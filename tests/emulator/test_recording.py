@@ -15,7 +15,6 @@ from azure.communication.callautomation import (
     AzureBlobContainerRecordingStorage,
     CallAutomationClient,
     ChannelAffinity,
-    PhoneNumberIdentifier,
 )
 from azure.communication.callautomation.aio import CallAutomationClient as AsyncCallAutomationClient
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
