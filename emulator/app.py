@@ -47,7 +47,7 @@ def all_listeners(backend: Backend) -> list:
 
 def create_app(config: EmulatorConfig) -> web.Application:
     """Build the emulator application; the backend and its HTTP client session live with the app."""
-    from . import control, recording, sample_media
+    from . import control, identity, recording, sample_media
 
     config.validate()
     app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -57,6 +57,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_route("*", "/calling/{tail:.*}", dispatch)
     app.router.add_route("*", "/calling{tail:[:].*}", dispatch)
     app.add_routes(control.routes)
+    app.add_routes(identity.routes)
     app.add_routes(recording.routes)
     app.add_routes(sample_media.routes)
     app.cleanup_ctx.append(lambda app: _backend_context(app, config))
