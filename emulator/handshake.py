@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from .delivery import EventGridSubscription
@@ -10,7 +11,7 @@ from .models import Backend
 logger = logging.getLogger(__name__)
 
 VALIDATIONS = "eventgrid.validations"
-# Event Grid gives up on a handshake after a few minutes; the emulator retries a few times while the app starts.
+# Event Grid gives up on a handshake after a few minutes; the emulator retries for about 15 s while the app starts.
 ATTEMPTS = 5
 FIRST_BACKOFF_SECONDS = 1.0
 
@@ -35,7 +36,8 @@ def validate_later(backend: Backend, subscription: EventGridSubscription) -> Non
                 logger.info("Event Grid subscription %s validated (%s)", subscription.name, subscription.url)
                 return
             if attempt + 1 < ATTEMPTS:
-                await backend.clock.sleep(FIRST_BACKOFF_SECONDS * 2**attempt)
+                # Real seconds: this waits for the app to start, which no --time-scale speeds up.
+                await asyncio.sleep(FIRST_BACKOFF_SECONDS * 2**attempt)
         validations(backend)[subscription.url] = "failed"
         logger.warning(
             "Event Grid subscription %s (%s) did not answer the validation handshake after %d attempts; "

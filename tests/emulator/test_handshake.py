@@ -2,6 +2,9 @@
 
 import time
 
+import pytest
+
+from emulator import handshake
 from emulator.control_client import EmulatorControl
 from emulator.handshake import validations
 from emulator.server import EmulatorServer
@@ -30,7 +33,10 @@ def test_a_new_subscription_is_validated(
     control.remove_subscription(eventgrid_receiver.url)
 
 
-def test_a_subscriber_that_never_answers_is_reported(emulator: EmulatorServer, control: EmulatorControl) -> None:
+def test_a_subscriber_that_never_answers_is_reported(
+    emulator: EmulatorServer, control: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handshake, "FIRST_BACKOFF_SECONDS", 0.01)  # the real retries wait 15 s for a slow app
     url = "http://127.0.0.1:9/runtime/webhooks/eventgrid?functionName=gone"
     control.add_subscription(url)
     wait_for_validation(emulator, url, "failed")
