@@ -1,11 +1,12 @@
 # The two commands: `make run` starts the local stack and places a demo call; `make test` runs every test.
+# `make compat` runs the SDK compatibility matrix and the unchanged third-party apps (one venv per SDK version).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: run demo test lint bench fuzz bootstrap clean
+.PHONY: run demo test compat lint bench fuzz bootstrap clean
 
 run: bootstrap
 	$(PY) -m devhost.stack
@@ -17,6 +18,9 @@ test: bootstrap $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+compat: bootstrap
+	$(PY) -m pytest -m compat tests/compat $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(PY) -m ruff check .

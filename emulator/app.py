@@ -14,9 +14,11 @@ from .clock import Clock
 from .config import SUPPORTED_API_VERSIONS, EmulatorConfig
 from .delivery import CallbackSender, Delivery, EventGridPublisher, parse_subscription
 from .errors import AcsError, bad_request
+from .handshake import validate_later
 from .hmac_auth import verify
 from .models import Backend, ServerCall
 from .operations import CALL_OF_REQUEST, ApiRequest, Operation, parse_body
+from .tls import client_ssl_context
 from .tokens import TokenIssuer
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def all_listeners(backend: Backend) -> list:
 
 def create_app(config: EmulatorConfig) -> web.Application:
     """Build the emulator application; the backend and its HTTP client session live with the app."""
-    from . import control, recording, sample_media
+    from . import control, identity, recording, sample_media
     from .faults import control as fault_control
 
     config.validate()
@@ -59,6 +61,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.router.add_route("*", "/calling{tail:[:].*}", dispatch)
     app.add_routes(control.routes)
     app.add_routes(fault_control.routes)
+    app.add_routes(identity.routes)
     app.add_routes(recording.routes)
     app.add_routes(sample_media.routes)
     app.cleanup_ctx.append(lambda app: _backend_context(app, config))
@@ -68,7 +71,8 @@ def create_app(config: EmulatorConfig) -> web.Application:
 async def _backend_context(app: web.Application, config: EmulatorConfig) -> AsyncIterator[None]:
     clock = Clock(config.time_scale)
     tokens = TokenIssuer(audience=config.jwt_audience, issuer=config.jwt_issuer)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+    connector = aiohttp.TCPConnector(ssl=client_ssl_context(config.trust_ca))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector) as session:
         holder: dict[str, Backend] = {}
 
         def record(delivery: Delivery) -> None:
@@ -77,7 +81,12 @@ async def _backend_context(app: web.Application, config: EmulatorConfig) -> Asyn
             log.append(delivery)
             if delivery.error or (delivery.status is not None and delivery.status >= 300):
                 logger.warning(
-                    "%s delivery to %s failed: %s", delivery.kind, delivery.url, delivery.error or delivery.status
+                    "%s delivery of %s to %s failed after %d attempt(s): %s",
+                    delivery.kind,
+                    ", ".join(_event_types(delivery)),
+                    delivery.url,
+                    delivery.attempts,
+                    delivery.error or f"HTTP {delivery.status}",
                 )
 
         callbacks = CallbackSender(session, tokens, on_delivery=record)
@@ -88,8 +97,14 @@ async def _backend_context(app: web.Application, config: EmulatorConfig) -> Asyn
         holder["backend"] = backend
         backend.listeners.extend(all_listeners(backend))
         app[BACKEND] = backend
+        for subscription in eventgrid.subscriptions:
+            validate_later(backend, subscription)
         yield
         await backend.reset()
+
+
+def _event_types(delivery: Delivery) -> list[str]:
+    return [str(event.get("type") or event.get("eventType", "?")).rsplit(".", 1)[-1] for event in delivery.events]
 
 
 async def openid_configuration(request: web.Request) -> web.Response:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from . import incoming, people, streaming
 from .errors import AcsError, invalid_field, missing_field
-from .identifiers import Identifier, parse_identifier, parse_phone_number
+from .identifiers import Identifier, parse_communication_user, parse_identifier, parse_phone_number
 from .models import DISCONNECTED_BY_APP, DISCONNECTED_REMOTE, Backend, CallConnection, Participant, ServerCall
 from .operations import CALL, ApiRequest, Operation, respond
 from .validation import check_url, optional, require, require_enum, require_url
@@ -73,13 +74,17 @@ def open_leg(request: ApiRequest, call: ServerCall, app_id: Identifier, **proper
     return connection
 
 
-def connect_leg(connection: CallConnection) -> None:
-    """The leg is up: CallConnected, then the app joins the call (ParticipantsUpdated to every leg)."""
+def connect_leg(connection: CallConnection, on_joined: Callable[[Participant], None] | None = None) -> None:
+    """The leg is up: CallConnected, then the app joins the call (ParticipantsUpdated to every leg); `on_joined`
+    replaces the plain join when the leg answers a call another leg placed to it."""
     if connection.state != "connecting" or connection.call.ended:
         return
     connection.state = "connected"
     connection.emit("CallConnected", operation_context=connection.operation_context)
-    people.join(connection.call, connection.app_participant)
+    if on_joined is not None:
+        on_joined(connection.app_participant)
+    else:
+        people.join(connection.call, connection.app_participant)
 
 
 def existing_call_response(connection: CallConnection) -> web.Response:
@@ -106,9 +111,11 @@ async def create_call(request: ApiRequest) -> web.Response:
     targets = [parse_identifier(t, f"targets[{i}]") for i, t in enumerate(raw_targets)]
     require_url(body, "callbackUri")
     caller_id = caller_id_for(body, targets)
-    source = parse_identifier(body["source"], "source") if body.get("source") else None
+    # `source` (CallAutomationClient(..., source=...)) is the ACS user the app's leg is; the caller id is what PSTN
+    # targets see.
+    source = parse_communication_user(body["source"], "source") if body.get("source") else None
     call = ServerCall(request.backend, is_group=len(targets) > 1)
-    app_id = Identifier.phone(caller_id) if caller_id else (source or app_identity(request))
+    app_id = source or (Identifier.phone(caller_id) if caller_id else app_identity(request))
     connection = open_leg(
         request,
         call,
@@ -147,7 +154,7 @@ async def answer_call(request: ApiRequest) -> web.Response:
         answered_for=offered.callee.phone_number,
     )
     offered.take("answered")
-    request.backend.later(0, lambda: connect_leg(connection))
+    request.backend.later(0, lambda: connect_leg(connection, offered.on_answer))
     return existing_call_response(connection)
 
 
@@ -190,7 +197,10 @@ async def reject_call(request: ApiRequest) -> web.Response:
     request.attach_call(offered.call)
     offered.take("rejected")
     offered.call.timeline.add("emulator", f"reject reason: {reason}")
-    people.end_call(offered.call, ended_by=offered.callee)
+    if offered.on_refuse is not None:
+        offered.on_refuse("busy" if reason == "busy" else "decline")
+    else:
+        people.end_call(offered.call, ended_by=offered.callee)
     return respond(204, call_correlation_id=offered.call.correlation_id)
 
 

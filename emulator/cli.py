@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +19,7 @@ from .app import create_app
 from .config import build_parser, config_from_args
 from .control_client import DEFAULT_URL, URL_VARIABLE, ControlApiError, EmulatorControl
 from .people import ANSWERS
-from .tls import ensure_certificate, server_ssl_context
+from .tls import CERT_FILE, client_exports, ensure_certificate, server_ssl_context
 
 Command = Callable[[EmulatorControl, argparse.Namespace], Any]
 
@@ -70,12 +71,11 @@ def reset(control: EmulatorControl, args: argparse.Namespace) -> str:
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
     """The client subcommands; serving stays the default when none is given."""
+    url_help = f"the running emulator, http or https [{URL_VARIABLE}] (default {DEFAULT_URL})"
+    parser.add_argument("--emulator-url", default=os.environ.get(URL_VARIABLE, DEFAULT_URL), help=url_help)
+    # Also accepted after the command; SUPPRESS keeps a value given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--emulator-url",
-        default=os.environ.get(URL_VARIABLE, DEFAULT_URL),
-        help=f"the running emulator [{URL_VARIABLE}] (default {DEFAULT_URL})",
-    )
+    common.add_argument("--emulator-url", default=argparse.SUPPRESS, help=url_help)
     commands = parser.add_subparsers(dest="command", title="commands (talk to a running emulator)", metavar="COMMAND")
 
     def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
@@ -141,7 +141,7 @@ def build_cli() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    control = EmulatorControl(args.emulator_url)
+    control = EmulatorControl(args.emulator_url, ca_file=emulator_certificate(args.cert_dir))
     try:
         result = args.handler(control, args)
     except ControlApiError as error:
@@ -153,6 +153,12 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def emulator_certificate(cert_dir: Path) -> str | None:
+    """The certificate a `--tls` emulator with this --cert-dir serves, if it exists, for https control URLs."""
+    cert = cert_dir / CERT_FILE
+    return str(cert) if cert.is_file() else None
+
+
 def serve(argv: list[str]) -> int:
     """Serve the emulator in the foreground until Ctrl-C."""
     try:
@@ -162,12 +168,13 @@ def serve(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ssl_context = None
+    print(f"ACS emulator on {config.base_url}", flush=True)
+    print(f"connection string: {config.connection_string}", flush=True)
     if config.tls:
         cert, key = ensure_certificate(config.cert_dir)
         ssl_context = server_ssl_context(cert, key)
-        print(f"TLS on; trust {cert} (e.g. connection_verify=...) when using a connection string", flush=True)
-    print(f"ACS emulator on {config.base_url}", flush=True)
-    print(f"connection string: {config.connection_string}", flush=True)
+        print("TLS on. For an unchanged app (connection string), export:", flush=True)
+        print(client_exports(cert, config.connection_string), flush=True)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         web.run_app(
             create_app(config),

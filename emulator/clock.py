@@ -31,6 +31,8 @@ class Clock:
 
     @staticmethod
     def timestamp() -> str:
-        """ISO-8601 with seven fractional digits and +00:00, the shape of real ACS event times."""
+        """ISO-8601 with up to seven fractional digits and +00:00, the shape of real ACS event times (which drop
+        trailing zeros: `...16.384762+00:00`)."""
         now = datetime.now(UTC)
-        return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}0+00:00"
+        fraction = f"{now.microsecond:06d}0".rstrip("0") or "0"
+        return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{fraction}+00:00"

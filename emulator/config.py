@@ -39,6 +39,7 @@ class EmulatorConfig:
     public_url: str | None = None
     recording_storage_key: str | None = None  # account key for bring-your-own-storage containers (not Azurite's)
     faults: fault_plan.FaultPlan = field(default_factory=fault_plan.FaultPlan)  # the plan at start and after reset
+    trust_ca: list[Path] = field(default_factory=list)  # CA files trusted for HTTPS/WSS to apps, besides the system's
 
     @property
     def key_bytes(self) -> bytes:
@@ -71,6 +72,9 @@ class EmulatorConfig:
             raise ValueError("--access-key must be non-empty base64") from None
         if self.time_scale <= 0:
             raise ValueError("--time-scale must be greater than 0")
+        for path in self.trust_ca:
+            if not Path(path).is_file():
+                raise ValueError(f"--trust-ca {path}: no such file")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -151,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
         "[ACS_EMULATOR_RECORDING_STORAGE_KEY]",
     )
     fault_plan.add_arguments(parser)
+    # --- drop-in use by unchanged apps (issue 11) ---
+    parser.add_argument(
+        "--trust-ca",
+        action="append",
+        type=Path,
+        dest="trust_ca",
+        default=[Path(p) for p in (_env("ACS_EMULATOR_TRUST_CA") or "").split(os.pathsep) if p],
+        metavar="FILE",
+        help="PEM CA certificate to trust, besides the system's, when the emulator calls apps over HTTPS or WSS "
+        "(callbacks, Event Grid, media and transcription WebSockets, audio fetches); repeatable "
+        f"[ACS_EMULATOR_TRUST_CA, {os.pathsep}-separated]",
+    )
     return parser
 
 
@@ -162,6 +178,7 @@ def config_from_args(argv: list[str] | None = None) -> EmulatorConfig:
         eventgrid_subscriptions=list(args.eventgrid_subscriptions), time_scale=args.time_scale,
         ring_timeout_seconds=args.ring_timeout, tls=args.tls, cert_dir=args.cert_dir,
         recording_storage_key=args.recording_storage_key, faults=fault_plan.plan_from_args(args),
+        trust_ca=list(args.trust_ca),
     )  # fmt: skip
     config.validate()
     return config

@@ -13,6 +13,7 @@ from . import incoming, people
 from .config import API_VERSION
 from .delivery import Delivery, EventGridSubscription, parse_subscription
 from .errors import AcsError
+from .handshake import validate_later
 from .identifiers import Identifier
 from .models import Backend, CallConnection, Participant, ServerCall
 
@@ -354,7 +355,9 @@ async def add_subscription(request: web.Request) -> web.Response:
             subscription = dataclasses.replace(subscription, event_types=frozenset(event_types))
     except (TypeError, ValueError) as error:
         raise ControlError(400, str(error)) from None
-    backend_of(request).eventgrid.add(subscription)
+    backend = backend_of(request)
+    backend.eventgrid.add(subscription)
+    validate_later(backend, subscription)
     return web.json_response(subscription_view(subscription), status=201)
 
 

@@ -49,20 +49,43 @@ def _error_message(response: requests.Response) -> str:
 class EmulatorControl:
     """`EmulatorControl("http://127.0.0.1:8765").place_call("+15551230000", "+18005550100")` and friends."""
 
-    def __init__(self, base_url: str | None = None, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str | None = None, *, timeout: float = 10.0, ca_file: str | None = None) -> None:
+        """`ca_file`: the certificate of a `--tls` emulator (its --cert-dir/emulator-cert.pem) for https URLs."""
         self.base_url = (base_url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()
+        # Per request: a session-wide verify would lose to REQUESTS_CA_BUNDLE in the environment.
+        self._verify: str | bool = ca_file or True
 
     def _request(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> Any:
-        url = f"{self.base_url}/emulator{path}"
         try:
-            response = self._session.request(method, url, json=body, params=params, timeout=self.timeout)
+            response = self._send(method, path, body, params)
+        except requests.ConnectionError as error:
+            if not self._switched_to_https():
+                raise ControlApiError(None, f"cannot reach the emulator at {self.base_url}: {error}") from None
+            response = self._send(method, path, body, params)
         except requests.RequestException as error:
             raise ControlApiError(None, f"cannot reach the emulator at {self.base_url}: {error}") from None
         if response.status_code >= 400:
             raise ControlApiError(response.status_code, _error_message(response))
         return response.json() if response.content else None
+
+    def _send(self, method: str, path: str, body: dict | None, params: dict | None) -> requests.Response:
+        url = f"{self.base_url}/emulator{path}"
+        return self._session.request(method, url, json=body, params=params, timeout=self.timeout, verify=self._verify)
+
+    def _switched_to_https(self) -> bool:
+        """An http:// URL to a `--tls` emulator is cut off mid-handshake (RemoteDisconnected): if the same address
+        answers over https, use that from now on."""
+        if not self.base_url.startswith("http://"):
+            return False
+        https = "https://" + self.base_url.removeprefix("http://")
+        try:
+            self._session.get(f"{https}/emulator/health", timeout=self.timeout, verify=self._verify)
+        except requests.RequestException:
+            return False
+        self.base_url = https
+        return True
 
     def health(self) -> dict:
         return self._request("GET", "/health")

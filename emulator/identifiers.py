@@ -114,6 +114,16 @@ def parse_identifier(value: object, path: str) -> Identifier:
     return Identifier(kind, raw_id, tuple(sorted((k, v) for k, v in detail.items() if v is not None)))
 
 
+def parse_communication_user(value: object, path: str) -> Identifier:
+    """Validate a CommunicationUserIdentifierModel (`{"id": "8:acs:..."}`), the shape of CreateCall's `source`."""
+    if not isinstance(value, dict):
+        raise invalid_field(path, "must be an object with an id")
+    user_id = value.get("id")
+    if not isinstance(user_id, str) or not user_id.startswith("8:"):
+        raise invalid_field(f"{path}.id", "must be a Communication Services user id such as 8:acs:...")
+    return Identifier.acs_user(user_id)
+
+
 def parse_phone_number(value: object, path: str) -> str:
     """Validate a PhoneNumberIdentifierModel (`{"value": "+1..."}`) such as sourceCallerIdNumber."""
     if not isinstance(value, dict):

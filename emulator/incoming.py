@@ -7,6 +7,7 @@ import binascii
 import gzip
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,11 @@ class Offer:
     display_name: str = ""
     custom_context: dict[str, Any] = field(default_factory=dict)
     offer_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    state: str = "ringing"  # ringing | answered | rejected | redirected | expired
+    state: str = "ringing"  # ringing | answered | rejected | redirected | expired | canceled
+    # Set when the call rings an identity routed to apps on behalf of a dialling leg (people.ring): the app that
+    # answers joins through on_answer, and a reject or the ring timeout is that ringing's refusal, not the call's end.
+    on_answer: Callable[[Participant], None] | None = None
+    on_refuse: Callable[[str], None] | None = None
 
     @property
     def incoming_call_context(self) -> str:
@@ -77,9 +82,13 @@ def offer(
     *,
     display_name: str = "",
     custom_context: dict | None = None,
+    ring_seconds: float | None = None,
+    on_answer: Callable[[Participant], None] | None = None,
+    on_refuse: Callable[[str], None] | None = None,
 ) -> Offer:
     """Publish IncomingCall for `callee`; the call stops ringing after the ring timeout unless someone takes it."""
-    offered = Offer(call, caller, callee, display_name, dict(custom_context or {}))
+    offered = Offer(call, caller, callee, display_name, dict(custom_context or {}), on_answer=on_answer,
+                    on_refuse=on_refuse)  # fmt: skip
     offers(call.backend)[offered.offer_id] = offered
     data: dict[str, Any] = {
         "to": callee.to_model(),
@@ -92,7 +101,8 @@ def offer(
     if custom_context:
         data["customContext"] = custom_context
     call.backend.publish_event_grid("IncomingCall", f"/caller/{caller.raw_id}/recipient/{callee.raw_id}", data, call)
-    call.backend.later(call.backend.config.ring_timeout_seconds, lambda: _expire(offered))
+    seconds = call.backend.config.ring_timeout_seconds if ring_seconds is None else ring_seconds
+    call.backend.later(seconds, lambda: _expire(offered))
     return offered
 
 
@@ -101,7 +111,10 @@ def _expire(offered: Offer) -> None:
         return
     offered.state = "expired"
     offered.call.timeline.add("emulator", f"incoming call to {offered.callee.raw_id} stopped ringing (not answered)")
-    people.end_call(offered.call)
+    if offered.on_refuse is not None:
+        offered.on_refuse("never")
+    else:
+        people.end_call(offered.call)
 
 
 def ringing_offer(backend: Backend, incoming_call_context: str) -> Offer:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .clock import Clock
 from .config import API_VERSION, EmulatorConfig
 from .errors import AcsError, call_not_found
-from .events import callback_event, event_grid_event
+from .events import callback_event, event_grid_event, short_name
 from .faults.injector import Faults
 from .identifiers import Identifier
 from .timeline import Timeline
+from .versions import event_type_for, shape
 
 if TYPE_CHECKING:
     from .delivery import CallbackSender, EventGridPublisher
@@ -31,11 +33,22 @@ DISCONNECTED_BY_APP = (
 DISCONNECTED_REMOTE = "The conversation has ended. DiagCode: 0#7000.@"
 
 
+# .NET ticks (100 ns since 0001-01-01) of the Unix epoch: real serverCallIds end in `e=<ticks>` of their creation.
+_EPOCH_TICKS = 621_355_968_000_000_000
+
+
 def new_server_call_id() -> str:
     """Standard base64 of a conversation URL, the shape real serverCallIds have."""
-    conversation = uuid.uuid4().hex[:22]
-    url = f"https://api.flightproxy.skype.com/api/v2/cp/conv-emulator.conv.skype.com/conv/{conversation}?i=10-0-0-1&e=0"
+    conversation = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    ticks = _EPOCH_TICKS + time.time_ns() // 100
+    url = f"https://api.flightproxy.skype.com/api/v2/cp/conv-emulator.conv.skype.com/conv/{conversation}?i=10-0-0-1&e={ticks}"
     return base64.b64encode(url.encode()).decode()
+
+
+def new_call_connection_id() -> str:
+    """A GUID whose first group reads `xx00yy80`, as every real callConnectionId's does (contract §1.6)."""
+    value = str(uuid.uuid4())
+    return f"{value[:2]}00{value[4:6]}80{value[8:]}"
 
 
 @dataclass
@@ -76,6 +89,7 @@ class ServerCall:
     group_call_id: str | None = None
     room_id: str | None = None
     ended: bool = False
+    had_people: bool = False  # a person (not an app leg) has been in the call
     sequence_number: int = 0
 
     def participant(self, raw_id: str) -> Participant | None:
@@ -96,14 +110,17 @@ class ServerCall:
         return self.sequence_number
 
     def broadcast_participants(self) -> None:
-        """Every connected app leg gets ParticipantsUpdated with the participants now present."""
-        sequence = self.next_sequence_number()
+        """Every connected app leg gets ParticipantsUpdated with the participants now present.
+
+        The sequence number counts per call across its legs, so one leg sees gaps where another leg was told (the
+        live service's numbers jump likewise).
+        """
         models = [p.to_model() for p in self.present()]
         for connection in self.live_connections():
             if connection.state == "connected":
                 connection.emit(
                     "ParticipantsUpdated",
-                    data={"participants": models, "sequenceNumber": sequence},
+                    data={"participants": models, "sequenceNumber": self.next_sequence_number()},
                     include_operation_context=False,
                 )
 
@@ -115,7 +132,7 @@ class CallConnection:
     call: ServerCall
     callback_uri: str
     api_version: str = API_VERSION
-    call_connection_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    call_connection_id: str = field(default_factory=new_call_connection_id)
     state: str = "connecting"
     source: Identifier | None = None
     targets: list[Identifier] = field(default_factory=list)
@@ -158,7 +175,7 @@ class CallConnection:
             body["answeredBy"] = {"id": self.answered_by}
         if self.answered_for:
             body["answeredFor"] = {"value": self.answered_for}
-        return body
+        return shape("CallConnectionProperties", body, self.api_version)
 
     def emit(
         self,
@@ -171,11 +188,17 @@ class CallConnection:
         source: str | None = None,
         include_operation_context: bool = True,
     ) -> dict | None:
-        """Queue one callback event for in-order delivery; nothing is sent after CallDisconnected."""
+        """Queue one callback event for in-order delivery; nothing is sent after CallDisconnected.
+
+        The event and its fields are those of the leg's api-version: an event that version lacks is not sent.
+        """
         if self._closed_for_events:
             return None
+        sent_type = event_type_for(short_name(event_type), self.api_version)
+        if sent_type is None:
+            return None
         event = callback_event(
-            event_type,
+            sent_type,
             call_connection_id=self.call_connection_id,
             server_call_id=self.call.server_call_id,
             correlation_id=self.call.correlation_id,
@@ -185,6 +208,7 @@ class CallConnection:
             result=result,
             source=source,
         )
+        event["data"] = shape(sent_type, event["data"], self.api_version)
         url = callback_uri or self.callback_uri
         self.call.timeline.add(
             "callback",
@@ -194,13 +218,13 @@ class CallConnection:
             callConnectionId=self.call_connection_id,
             operationContext=operation_context,
         )
-        if event_type.endswith("CallDisconnected"):
+        if sent_type == "CallDisconnected":
             self._closed_for_events = True
         if self._outbox is None:
             self._outbox = asyncio.Queue()
             self.backend.spawn(self._deliver_in_order(self._outbox))
         self._outbox.put_nowait((url, event))
-        if event_type.endswith("CallConnected"):
+        if sent_type == "CallConnected":
             # Every path that connects a leg (dial, answer, connect) announces it here, after CallConnected is queued.
             self.backend.notify("on_connection_connected", self)
         return event

@@ -142,6 +142,7 @@ async def cancel_add_participant(request: ApiRequest) -> web.Response:
             operation_context=operation_context,
             callback_uri=callback_uri,
             data={"invitationId": invitation_id},
+            result=canceled_result(invitation.ringing.participant.identifier),
         )
     else:
         connection.emit(
@@ -153,6 +154,12 @@ async def cancel_add_participant(request: ApiRequest) -> web.Response:
         )
     response = context_body(body, invitationId=invitation_id)
     return respond(202, response, call_correlation_id=connection.call.correlation_id)
+
+
+def canceled_result(invitee: Identifier) -> tuple[int, int, str]:
+    """The resultInformation of a live CancelAddParticipantSucceeded: the canceled invitation, as 200/5300."""
+    reason = "The conversation has ended. DiagCode: 0#5300.@"
+    return 200, 5300, f"addParticipants failed for participant {invitee.raw_id}. Underlying reason: {reason}"
 
 
 async def remove_participant(request: ApiRequest) -> web.Response:

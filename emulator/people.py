@@ -6,11 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import calling_events
+from . import calling_events, incoming
 from .identifiers import Identifier
 from .models import DISCONNECTED_REMOTE, Backend, CallConnection, Participant, ServerCall
 
-ANSWERS = ("answer", "decline", "busy", "never")
+# "app": the identity is routed to an application (an Event Grid IncomingCall subscription); whichever app answers
+# the IncomingCall takes the call, as on the live service, and nobody else picks up.
+ANSWERS = ("answer", "decline", "busy", "never", "app")
+# Raw ids of the users the emulated Identity API created: no simulated client holds their tokens, so a call to one
+# of them rings only the apps (unless a behaviour is set for it).
+APP_ROUTED_USERS = "identity.users"
 Result = tuple[int, int, str]
 
 # The failure a dialler hears when a person does not pick up. ACS documents the subcodes (8538 declined, 8539 busy,
@@ -40,6 +45,14 @@ def behaviour_for(backend: Backend, raw_id: str) -> Behaviour:
     return behaviours(backend).get(raw_id, Behaviour())
 
 
+def routed_to_app(backend: Backend, target: Identifier) -> bool:
+    """Whether ringing `target` offers the call to the apps (IncomingCall) instead of a simulated person."""
+    configured = behaviours(backend).get(target.raw_id)
+    if configured is not None:
+        return configured.answer == "app"
+    return target.raw_id in backend.store(APP_ROUTED_USERS, set)
+
+
 @dataclass
 class Ringing:
     """One identity being rung on a call; settles once: answered, refused or canceled."""
@@ -47,12 +60,15 @@ class Ringing:
     call: ServerCall
     participant: Participant
     outcome: str = "ringing"  # ringing | answered | refused | canceled
+    on_cancel: Callable[[], None] | None = None  # withdraws the IncomingCall of an identity routed to an app
 
     def cancel(self) -> bool:
         """Stop ringing before they pick up; False when the ringing already settled."""
         if not self._settle("canceled"):
             return False
         self.call.timeline.add("person", f"{self.participant.identifier.raw_id} stopped ringing (canceled)")
+        if self.on_cancel is not None:
+            self.on_cancel()
         return True
 
     def _settle(self, outcome: str) -> bool:
@@ -86,16 +102,24 @@ def ring(
     )
     after = behaviour.answer_after_ms / 1000
 
-    def answer() -> None:
+    def answer(who: Participant = participant) -> None:
         if ringing._settle("answered"):
             call.timeline.add("person", f"{target.raw_id} answered")
-            on_answer(participant)
+            on_answer(who)
 
     def refuse(how: str) -> None:
         if ringing._settle("refused"):
             call.timeline.add("person", f"{target.raw_id} did not answer ({how})")
             on_refuse(REFUSALS[how])
 
+    if routed_to_app(call.backend, target):
+        caller = next((p.identifier for p in call.present() if p.is_app), target)
+        offered = incoming.offer(
+            call, caller, target, custom_context=custom_context, ring_seconds=timeout_seconds,
+            on_answer=answer, on_refuse=refuse,
+        )  # fmt: skip
+        ringing.on_cancel = lambda: offered.take("canceled")
+        return ringing
     # One decisive timer per ringing keeps the outcome deterministic even when the delay equals the timeout.
     if behaviour.answer in ("answer", "decline", "busy") and after <= timeout_seconds:
         call.backend.later(after, answer if behaviour.answer == "answer" else lambda: refuse(behaviour.answer))
@@ -135,6 +159,7 @@ def dial(call: ServerCall, targets: list[Identifier], connection: CallConnection
 def join(call: ServerCall, participant: Participant) -> None:
     """`participant` is now in the call: app legs get ParticipantsUpdated, Event Grid hears of it."""
     participant.state = "connected"
+    call.had_people = call.had_people or not participant.is_app
     call.participants[participant.identifier.raw_id] = participant
     kind, name = _who(participant)
     call.timeline.add(kind, f"{name} joined")
@@ -167,11 +192,16 @@ def _who(participant: Participant) -> tuple[str, str]:
 
 
 def is_over(call: ServerCall) -> bool:
-    """A group call lasts while anyone is in it; a 1:1 call ends when one side has nobody left."""
+    """A group call lasts while anyone is in it; a 1:1 call ends when one side has nobody left.
+
+    Once the last person has left a call, app legs alone do not keep it going: the service ends it for them (the
+    emulator's reading of the docs, see the README's differences). A call between app legs only, which never had a
+    person (an app calling a user routed to another app), lasts until one of them leaves.
+    """
     present = call.present()
-    if call.is_group:
-        return not present
-    return len(present) < 2 or all(p.is_app for p in present)
+    if not present or (call.had_people and all(p.is_app for p in present)):
+        return True
+    return not call.is_group and len(present) < 2
 
 
 def end_call(call: ServerCall, message: str = DISCONNECTED_REMOTE, ended_by: Identifier | None = None) -> None:

@@ -123,3 +123,26 @@ def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certfile=str(cert), keyfile=str(key))
     return context
+
+
+def client_ssl_context(trusted: Sequence[Path] = ()) -> ssl.SSLContext:
+    """The context the emulator calls apps with: the system's CAs plus `trusted` (an app's own certificate)."""
+    context = ssl.create_default_context()
+    for path in trusted:
+        try:
+            context.load_verify_locations(cafile=str(path))
+        except (ssl.SSLError, OSError) as error:
+            raise ValueError(f"--trust-ca {path}: not a PEM certificate ({error})") from None
+    return context
+
+
+def client_exports(cert: Path, connection_string: str) -> str:
+    """What to export so an unchanged app's SDK, built from a connection string, trusts the emulator."""
+    cert = cert.resolve()
+    return "\n".join(
+        (
+            f"export REQUESTS_CA_BUNDLE={cert}   # sync SDK clients (requests)",
+            f"export SSL_CERT_FILE={cert}        # aio SDK clients (aiohttp)",
+            f'export ACS_CONNECTION_STRING="{connection_string}"',
+        )
+    )

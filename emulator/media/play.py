@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 from aiohttp import web
@@ -13,18 +12,18 @@ from ..operations import ApiRequest
 from ..validation import optional, require
 from .compatibility import Kind
 from .engine import MediaOperation, media_state
+from .hold import hold_for_prompt, release_after_prompt
 from .shared import (
+    PLAY_STARTED,
     accepted,
     connected_leg,
     operation_callback_uri,
     operation_context,
     participant_in_call,
     require_speech_service,
+    until_canceled,
 )
 from .sources import PlayFailure, PlaySource, parse_play_sources, total_duration
-
-# Real "...Started" events (MediaStreamingStarted, TranscriptionStarted) carry this; PlayStarted is assumed alike.
-PLAY_STARTED = (200, 0, "Action completed successfully.")
 
 
 async def play(request: ApiRequest) -> web.Response:
@@ -50,23 +49,27 @@ async def play(request: ApiRequest) -> web.Response:
 
 
 async def run_play(op: MediaOperation, *, sources: list[PlaySource], loop: bool) -> None:
-    """PlayStarted, the sources one after another, PlayCompleted; a looping play only ends when canceled."""
+    """PlayStarted, the sources one after another, PlayCompleted; a looping play only ends when canceled.
+
+    A play to some participants holds them for the prompt, as the live service does (see hold.py).
+    """
+    connection = op.connection
+    audience = [p for raw_id in sorted(op.targets) if (p := connection.call.participant(raw_id)) is not None]
+    held = hold_for_prompt(connection, audience)
     try:
-        seconds = await total_duration(sources, op.connection.backend.callbacks.session)
-    except PlayFailure as failure:
-        op.emit("PlayFailed", failure.result, failedPlaySourceIndex=failure.index)
-        return
-    op.phase = "playing"
-    op.emit("PlayStarted", PLAY_STARTED)
-    if loop:
-        await until_canceled()
-    await op.connection.backend.clock.sleep(seconds)
-    op.emit("PlayCompleted", result_for("PlayCompleted", 0))
-
-
-async def until_canceled() -> None:
-    """Wait for the cancellation that ends looping audio (cancel-all, barge-in, hang-up)."""
-    await asyncio.get_running_loop().create_future()
+        try:
+            seconds = await total_duration(sources, connection.backend.callbacks.session)
+        except PlayFailure as failure:
+            op.emit("PlayFailed", failure.result, failedPlaySourceIndex=failure.index)
+            return
+        op.phase = "playing"
+        op.emit("PlayStarted", PLAY_STARTED)
+        if loop:
+            await until_canceled()
+        await connection.backend.clock.sleep(seconds)
+        op.emit("PlayCompleted", result_for("PlayCompleted", 0))
+    finally:
+        release_after_prompt(connection, audience, held)
 
 
 async def cancel_all_media_operations(request: ApiRequest) -> web.Response:

@@ -231,7 +231,10 @@ def _choice_outcome(spec: RecognizeSpec, kind: str, value: str) -> Outcome:
         by_tone = next((choice for choice in spec.choices if choice.tone == value), None)
         if by_tone is None:
             return _failed(8534)
-        return _completed(8533, recognitionType="choices", choiceResult={"label": by_tone.label})
+        # The SDK documents recognizedPhrase as null for a key press: present, and null.
+        return _completed(
+            8533, recognitionType="choices", choiceResult={"label": by_tone.label, "recognizedPhrase": None}
+        )
     said = _normalized(value)
     by_phrase = next((c for c in spec.choices if said in {_normalized(p) for p in c.phrases}), None)
     if by_phrase is None:

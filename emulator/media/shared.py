@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,8 @@ from ..validation import check_url, optional
 # The real message for text-to-speech or speech recognition on a call set up without a Cognitive Services endpoint
 # (Azure/azure-sdk-for-js#27966); its status and subcode were not reported, 400/8567 is the closest documented code.
 NO_SPEECH_SERVICE = "Request not allowed when Cognitive Service Configuration not set during call setup."
+# Real "...Started" events (MediaStreamingStarted, TranscriptionStarted) carry this; PlayStarted is assumed alike.
+PLAY_STARTED = (200, 0, "Action completed successfully.")
 
 
 def connected_leg(request: ApiRequest) -> CallConnection:
@@ -55,3 +58,8 @@ def is_group_call(call: ServerCall) -> bool:
 
 def accepted(connection: CallConnection, status: int = 202, *, empty_json: bool = False) -> web.Response:
     return respond(status, call_correlation_id=connection.call.correlation_id, empty_json=empty_json)
+
+
+async def until_canceled() -> None:
+    """Wait for the cancellation that ends looping audio (cancel-all, barge-in, hang-up, unhold)."""
+    await asyncio.get_running_loop().create_future()

@@ -14,6 +14,7 @@ from ..identifiers import parse_identifier
 from ..models import Backend, CallConnection, ServerCall
 from ..operations import RECORDING, ApiRequest, Operation, respond
 from ..validation import check_url, optional, optional_int, require, require_enum
+from ..versions import status_for
 from .session import (
     CALL_ENDED,
     STOPPED_BY_APP,
@@ -97,7 +98,7 @@ def _connection_of(call: ServerCall) -> CallConnection:
     return connected[0]
 
 
-def parse_options(body: dict, call: ServerCall) -> RecordingOptions:
+def parse_options(body: dict) -> RecordingOptions:
     content = require_enum(body, "recordingContentType", ("audio", "audioVideo"), "audioVideo")
     channel = require_enum(body, "recordingChannelType", ("mixed", "unmixed"), "mixed")
     format_ = require_enum(body, "recordingFormatType", ("wav", "mp3", "mp4"), DEFAULT_FORMAT.get((content, channel)))
@@ -115,24 +116,22 @@ def parse_options(body: dict, call: ServerCall) -> RecordingOptions:
         content_type=content, channel_type=channel, format_type=format_,
         state_callback_uri=check_url(callback, "recordingStateCallbackUri") if callback else None,
         pause_on_start=optional(body, "pauseOnStart", bool, False),
-        channel_affinity=_channel_affinity(optional(body, "channelAffinity", list, []), call),
+        channel_affinity=_channel_affinity(optional(body, "channelAffinity", list, [])),
         participant_ordering=tuple(parse_identifier(p, f"audioChannelParticipantOrdering[{i}]").raw_id
                                    for i, p in enumerate(ordering)),
         container_url=_container_url(optional(body, "externalStorage", dict)),
     )  # fmt: skip
 
 
-def _channel_affinity(entries: list, call: ServerCall) -> tuple[tuple[int, str], ...]:
+def _channel_affinity(entries: list) -> tuple[tuple[int, str], ...]:
     pinned: list[tuple[int, str]] = []
     for index, entry in enumerate(entries):
         path = f"channelAffinity[{index}]"
         if not isinstance(entry, dict):
             raise invalid_field(path, "must be an object")
         channel = optional_int(entry, f"{path}.channel", None, 0, MAX_UNMIXED_CHANNELS - 1)
+        # The live service accepts a participant who is not (yet) in the call: the channel waits for them.
         participant = parse_identifier(entry.get("participant"), f"{path}.participant").raw_id
-        person = call.participant(participant)
-        if person is None or person.state != "connected":
-            raise invalid_field(f"{path}.participant", f"{participant} is not in the call")
         channel = len(pinned) if channel is None else channel
         if any(c == channel or p == participant for c, p in pinned):
             raise invalid_field(path, "each channel and each participant may appear only once")
@@ -167,7 +166,7 @@ async def start_recording(request: ApiRequest) -> web.Response:
     connection = locate_call(request)
     call = connection.call
     request.attach_call(call)
-    options = parse_options(request.body, call)
+    options = parse_options(request.body)
     if any(r.call is call and not r.is_stopped for r in recordings(request.backend).values()):
         raise AcsError(400, 8559, "A recording is already in progress for this call.")
     recording = Recording(
@@ -176,8 +175,10 @@ async def start_recording(request: ApiRequest) -> web.Response:
     recordings(request.backend)[recording.recording_id] = recording
     call.timeline.add("emulator", "recording started", recordingId=recording.recording_id, state=recording.state)
     emit_state(recording, connection)
-    # Real ACS answers "inactive" and reports the start in RecordingStateChanged (contract §1.6, §7.4).
-    return respond(202, state_response(recording, "inactive"), call_correlation_id=call.correlation_id)
+    # Real ACS answers "inactive" and reports the start in RecordingStateChanged (contract §1.6, §7.4); 200 or 202
+    # depending on the api-version (emulator/versions.py).
+    status = status_for(request.operation, request.api_version, 202)
+    return respond(status, state_response(recording, "inactive"), call_correlation_id=call.correlation_id)
 
 
 async def get_recording(request: ApiRequest) -> web.Response:
@@ -241,15 +242,17 @@ def emit_state(recording: Recording, via: CallConnection | None = None) -> None:
     )
 
 
-def stop(recording: Recording, reason: str, via: CallConnection | None = None) -> None:
-    """Stop the session; the file follows FILE_READY_SECONDS later, announced on Event Grid."""
+def stop(recording: Recording, reason: str) -> None:
+    """Stop the session; the file follows FILE_READY_SECONDS later, announced on Event Grid.
+
+    No RecordingStateChanged follows a stop: the live service's captures show none (the last one a stopped recording
+    sent is its `active`), whether the app stopped it or the call ended.
+    """
     recording.note_participants()
-    changed = recording.apply("stop")
+    recording.apply("stop")
     recording.end_reason = reason
     recording.file = RecordingFile()
     recording.call.timeline.add("emulator", "recording stopped", recordingId=recording.recording_id, reason=reason)
-    if changed:
-        emit_state(recording, via)
     recording.call.backend.later(FILE_READY_SECONDS, lambda: publish_file(recording))
 
 
@@ -337,8 +340,7 @@ class RecordingListener:
             return
         for recording in list(recordings(self.backend).values()):
             if recording.call is call and not recording.is_stopped:
-                # The closing leg can still send events: its CallDisconnected is queued after this hook.
-                stop(recording, CALL_ENDED, via=connection)
+                stop(recording, CALL_ENDED)
 
 
 OPERATIONS = [

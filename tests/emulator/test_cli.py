@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from azure.communication.callautomation import CallAutomationClient
 
+from emulator.config import EmulatorConfig
 from emulator.control_client import EmulatorControl
 from emulator.server import EmulatorServer
 from emulator.testing import CallbackRecorder
@@ -101,3 +102,34 @@ def test_unreachable_emulator_is_a_clear_error() -> None:
     assert result.returncode == 1
     assert "cannot reach the emulator at http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_emulator_url_may_come_before_the_command(emulator: EmulatorServer) -> None:
+    result = run_cli("--emulator-url", emulator.url, "calls", url="http://127.0.0.1:9")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_an_http_url_reaches_a_tls_emulator_with_its_certificate(tmp_path: Path) -> None:
+    config = EmulatorConfig(port=0, tls=True, cert_dir=tmp_path)
+    with EmulatorServer(config) as tls_emulator:
+        plain = tls_emulator.url.replace("https://", "http://")
+        result = run_cli("--cert-dir", str(tmp_path), "--emulator-url", plain, "calls")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_tls_prints_what_an_unchanged_app_exports(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # A real `python -m emulator --tls`, stopped once it has printed its banner.
+    with subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--tls", "--port", "0", "--cert-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    ) as served:  # fmt: skip
+        assert served.stdout is not None
+        lines = [served.stdout.readline() for _ in range(6)]
+        served.terminate()
+    cert = (tmp_path / "emulator-cert.pem").resolve()
+    assert any(line.startswith(f"export REQUESTS_CA_BUNDLE={cert}") for line in lines)
+    assert any(line.startswith(f"export SSL_CERT_FILE={cert}") for line in lines)
+    assert any(line.startswith('export ACS_CONNECTION_STRING="endpoint=https://') for line in lines)

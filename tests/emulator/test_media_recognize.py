@@ -142,7 +142,7 @@ def test_choice_by_tone_8533(media_call) -> None:
     done = call.wait("RecognizeCompleted")
     assert result(done) == (200, 8533, "Action completed, DTMF option matched.")
     assert done["data"]["recognitionType"] == "choices"
-    assert done["data"]["choiceResult"] == {"label": "No"}
+    assert done["data"]["choiceResult"] == {"label": "No", "recognizedPhrase": None}
 
 
 def test_choice_by_phrase_ignores_case_8545(media_call) -> None:

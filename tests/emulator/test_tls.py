@@ -14,7 +14,7 @@ from aiohttp import web
 from azure.communication.callautomation import CallAutomationClient
 from cryptography import x509
 
-from emulator.tls import ensure_certificate, server_ssl_context
+from emulator.tls import client_exports, client_ssl_context, ensure_certificate, server_ssl_context
 
 CALL_PROPERTIES = {
     "callConnectionId": "x",
@@ -98,3 +98,26 @@ async def test_sdk_from_connection_string_reaches_the_tls_server(tls_server: tup
     assert properties.call_connection_state == "connected"
     assert properties.targets[0].raw_id == "4:+15551230000"
     assert requests[0].headers["Authorization"].startswith("HMAC-SHA256 ")
+
+
+async def test_trust_ca_lets_the_emulator_call_an_app_serving_its_own_certificate(
+    tls_server: tuple[str, Path, list], tmp_path: Path
+) -> None:
+    url, cert, _ = tls_server
+    connector = aiohttp.TCPConnector(ssl=client_ssl_context([cert]))
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.get(url + "/calling/callConnections/a") as response,
+    ):
+        assert response.status == 200
+    with pytest.raises(ValueError, match="not a PEM certificate"):
+        (tmp_path / "junk.pem").write_text("junk")
+        client_ssl_context([tmp_path / "junk.pem"])
+
+
+def test_exports_name_the_certificate_for_both_sdk_flavours(tmp_path: Path) -> None:
+    cert, _ = ensure_certificate(tmp_path)
+    printed = client_exports(cert, "endpoint=https://127.0.0.1:8765/;accesskey=a2V5")
+    assert f"export REQUESTS_CA_BUNDLE={cert.resolve()}" in printed
+    assert f"export SSL_CERT_FILE={cert.resolve()}" in printed
+    assert 'export ACS_CONNECTION_STRING="endpoint=https://127.0.0.1:8765/;accesskey=a2V5"' in printed
