@@ -19,6 +19,8 @@ from emulator.tokens import TokenIssuer
 
 log = logging.getLogger(__name__)
 
+# Another URL for a delivery whose URL could not be reached (an app instance that is down).
+Failover = Callable[[str], str]
 # Event Grid waits 30 s for a webhook to answer before it counts the attempt as failed (delivery-and-retry docs).
 DEFAULT_TIMEOUT_SECONDS = 30.0
 SUBSCRIPTION_VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
@@ -98,7 +100,9 @@ class CallbackSender:
         self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
 
-    async def send(self, url: str, events: list[dict[str, Any]]) -> Delivery:
+    async def send(self, url: str, events: list[dict[str, Any]], *, failover: Failover | None = None) -> Delivery:
+        """POST events to url, retried as described above; failover (the fault mode's app instances) gives another
+        URL to retry on when url could not be reached at all."""
         body = json.dumps(events)
         status: int | None = None
         error: str | None = None
@@ -109,6 +113,8 @@ class CallbackSender:
             status, error = await _post(self.session, url, body, headers, self.timeout_seconds)
             if error is None or not (status is None or status >= 500 or status == 429):
                 break
+            if status is None and failover is not None:
+                url = failover(url)
             if attempts < self.max_attempts:
                 await self.clock.sleep(self.backoff_seconds * 2**attempt)
         delivery = Delivery(url=url, events=events, status=status, error=error, attempts=attempts, kind="callback")
@@ -232,8 +238,12 @@ class EventGridPublisher:
         results = await asyncio.gather(*(self.publish(e) for e in events))
         return [d for group in results for d in group]
 
-    async def deliver(self, subscription: EventGridSubscription, event: dict[str, Any]) -> Delivery:
-        """One event to one subscription, retried as Event Grid does (the fault mode fans out through this)."""
+    async def deliver(
+        self, subscription: EventGridSubscription, event: dict[str, Any], *, failover: Failover | None = None
+    ) -> Delivery:
+        """One event to one subscription, retried as Event Grid does (the fault mode fans out through this); failover
+        gives another URL to retry on when the subscription's could not be reached at all."""
+        url = subscription.url
         # Event Grid sends one event per POST by default, still wrapped in an array.
         events = [event]
         body = json.dumps(events)
@@ -250,14 +260,14 @@ class EventGridPublisher:
                 "aeg-data-version": str(event.get("dataVersion", "")),
                 "aeg-metadata-version": str(event.get("metadataVersion", "1")),
             }
-            status, error = await _post(self.session, subscription.url, body, headers, self.timeout_seconds)
+            status, error = await _post(self.session, url, body, headers, self.timeout_seconds)
             if error is None or status in self.NO_RETRY_STATUSES:
                 break
+            if status is None and failover is not None:
+                url = failover(url)
             if attempts < self.max_attempts:
                 await self.clock.sleep(self.first_backoff_seconds * 2**attempt)
-        delivery = Delivery(
-            url=subscription.url, events=events, status=status, error=error, attempts=attempts, kind="eventgrid"
-        )
+        delivery = Delivery(url=url, events=events, status=status, error=error, attempts=attempts, kind="eventgrid")
         _notify(self.on_delivery, delivery)
         return delivery
 

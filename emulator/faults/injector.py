@@ -161,7 +161,12 @@ class Faults:
     ) -> None:
         callbacks = self.backend.callbacks
         await self._deliver(
-            CALLBACK, connection.call, event, url, decision, lambda target: callbacks.send(target, [event])
+            CALLBACK,
+            connection.call,
+            event,
+            url,
+            decision,
+            lambda target: callbacks.send(target, [event], failover=self.failover),
         )
 
     async def _release(self, connection: CallConnection, held: Held, after: dict[str, Any] | None) -> None:
@@ -189,7 +194,7 @@ class Faults:
         eventgrid = self.backend.eventgrid
 
         async def post(url: str) -> object:
-            return await eventgrid.deliver(dataclasses.replace(subscription, url=url), event)
+            return await eventgrid.deliver(dataclasses.replace(subscription, url=url), event, failover=self.failover)
 
         await self._deliver(EVENTGRID, call, event, subscription.url, decision, post)
 
@@ -238,6 +243,16 @@ class Faults:
             copy_instance=self._instance(copy, avoid=instance),
             late_instance=self._instance(later),
         )
+
+    def failover(self, url: str) -> str:
+        """Where a delivery that could not reach url's app instance is retried: the next instance, as Azure's front end
+        routes around an instance that is down. Without instances, url itself."""
+        instances = list(self.plan.app_instances)
+        current = urlsplit(url)
+        at = next(
+            (index for index, instance in enumerate(instances) if urlsplit(instance).netloc == current.netloc), -1
+        )
+        return route(url, instances[(at + 1) % len(instances)]) if instances else url
 
     def _instance(self, draw: float, avoid: str | None = None) -> str | None:
         """An app instance, spread evenly like a load balancer would; a copy goes to another one when there is."""

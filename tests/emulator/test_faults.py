@@ -208,6 +208,21 @@ async def test_with_two_instances_the_copy_goes_to_the_other_one_path_and_query_
     assert control.faults()["counters"]["eventgrid"]["duplicated"] == 1
 
 
+async def test_a_delivery_whose_instance_is_down_is_retried_on_another(
+    aio_client: AsyncCallAutomationClient, control: EmulatorControl, instances: AppInstances
+) -> None:
+    down = unused_url("")  # an instance that refuses connections, listed first so deliveries start there
+    control.set_faults({"seed": 4, "appInstances": [down, instances.urls[0]]})
+
+    call_id = await call_customer(aio_client, unused_url("/api/callbacks"))
+    await instances.wait_for_count(call_id, "ParticipantsUpdated", 1)
+
+    assert {"CallConnected", "ParticipantsUpdated"} <= set(instances.types(call_id))
+    deliveries = control.deliveries("callback")
+    assert all(delivery["ok"] for delivery in deliveries)
+    assert any(delivery["attempts"] > 1 for delivery in deliveries)  # some went to the instance that is down first
+
+
 def test_app_instances_from_python_config_spread_deliveries_and_reset_restores_that_plan() -> None:
     """EmulatorConfig(faults=FaultPlan(app_instances=...)) routes every callback to one instance, no copies."""
     with CallbackRecorder() as first, CallbackRecorder() as second:
