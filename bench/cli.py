@@ -13,15 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .chaos import ChaosPlan, chaos_stack, measure_chaos
 from .concurrency import measure_concurrency
 from .imports import measure_imports
 from .localstack import bench_stack
 from .raw_io import measure_raw_io
-from .report import format_concurrency, format_imports, format_turnaround, markdown_summary
+from .report import format_chaos, format_concurrency, format_imports, format_turnaround, markdown_summary
 from .stats import load_average
 from .turnaround import measure_turnaround
 
-BENCHMARKS = ("imports", "turnaround", "concurrency")
+BENCHMARKS = ("imports", "turnaround", "concurrency", "faults")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmarks on the local stack: cold import, callback turnaround, concurrent calls.",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check (20 concurrent calls)")
-    parser.add_argument("--calls", type=int, help="concurrent callers (default 200, --quick 20)")
+    parser.add_argument("--calls", type=int, help="concurrent callers (default 200, faults 100; --quick 20)")
     parser.add_argument("--turnaround-calls", type=int, help="sequential calls timed (default 30, --quick 5)")
     parser.add_argument("--raw-io", type=int, help="raw I/O rounds (default 200, --quick 30)")
     parser.add_argument("--import-runs", type=int, help="fresh interpreters per import scenario (default 7, --quick 3)")
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: all)"
     )
+    parser.add_argument("--seed", type=int, default=7, help="seed of the fault plan of --only faults (default 7)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every number as JSON to PATH")
     parser.add_argument("--log-level", default="ERROR", help="log level of the stack and the app (default ERROR)")
     return parser
@@ -86,6 +88,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with bench_stack(args.load_time_scale) as bench:
             results["concurrency"] = measure_concurrency(bench, calls=calls)
         print(format_concurrency(results["concurrency"]), end="\n\n", flush=True)
+    if "faults" in selected:
+        plan = ChaosPlan(calls=_size(args.calls, args.quick, 20, 100), seed=args.seed)
+        _progress(f"faults ({plan.calls} calls, two app instances, time scale {plan.time_scale}) ...")
+        with chaos_stack(plan) as stack:
+            results["faults"] = measure_chaos(stack, plan)
+        print(format_chaos(results["faults"]), end="\n\n", flush=True)
     return results
 
 
@@ -127,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             "command": " ".join(["python -m bench", *(argv or sys.argv[1:])]),
             **{name: result.to_dict() for name, result in results.items()},
         }
+        if "faults" in results:
+            # The chaos run's verdict at the top level too, where a CI step or a reader looks first.
+            verdict = results["faults"].to_dict()
+            payload.update({name: verdict[name] for name in ("calls", "lost", "duplicated", "stuck")})
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .chaos import ChaosResult
 from .concurrency import ConcurrencyResult
 from .imports import ImportResult
 from .stats import Summary
@@ -181,6 +182,40 @@ def markdown_summary(results: dict[str, Any]) -> str:
                 f"{load.rss_before_mib:.0f} -> {load.rss_after_mib:.0f} MiB",
             )
         )
+    chaos: ChaosResult | None = results.get("faults")
+    if chaos is not None:
+        rows.append((f"Chaos: {chaos.calls} calls, two instances, {fault_summary(chaos)}", chaos_outcome(chaos)))
     lines = ["| measurement | result |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def fault_summary(chaos: ChaosResult) -> str:
+    plan = chaos.plan
+    parts = [
+        f"every callback {'twice at once' if plan.duplicate >= 1 else f'duplicated {plan.duplicate:.0%}'}",
+        f"{plan.late:.0%} re-sent late",
+        f"{plan.reorder:.0%} reordered",
+        f"{plan.drop:.0%} dropped",
+        f"{plan.rest_failure:.0%} of ACS requests failed",
+    ]
+    if plan.kill:
+        parts.append(f"one instance killed mid-call and restarted {plan.restart_after_seconds:g} s later")
+    return ", ".join(parts)
+
+
+def chaos_outcome(chaos: ChaosResult) -> str:
+    return (
+        f"{chaos.duplicated} duplicated actions ({chaos.extra} beyond what the calls needed), {chaos.lost} lost, "
+        f"{chaos.stuck} stuck past deadline + 5 s; "
+        f"{chaos.completed} of {chaos.calls} completed, {chaos.recovered} watchdog recoveries, "
+        f"{chaos.failed_inputs} failed inputs re-asked; {chaos.wall_s:.0f} s wall"
+    )
+
+
+def format_chaos(chaos: ChaosResult) -> str:
+    lines = [f"Chaos ({chaos.calls} calls): {fault_summary(chaos)}", f"  {chaos_outcome(chaos)}"]
+    lines += [f"  {kill}" for kill in chaos.kills]
+    lines += [f"  injected: {chaos.faults}"]
+    lines += [f"  problem: {problem}" for problem in chaos.problems]
     return "\n".join(lines)

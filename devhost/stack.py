@@ -112,24 +112,10 @@ class LocalStack:
     def app_environment(self) -> dict[str, str]:
         """What differs from local.settings: where the services of this run actually listen."""
         assert self.emulator and self.azurite and self.receiver
-        emulator_config = self.emulator.config
         return {
-            "ACS_ENDPOINT": self.emulator.url,
-            "ACS_ACCESS_KEY": emulator_config.access_key,
-            "ACS_CONNECTION_STRING": "",
-            "CALLBACK_BASE_URL": f"http://127.0.0.1:{self.ports.devhost}",
-            "CALLBACK_JWT_AUDIENCE": emulator_config.jwt_audience,
-            "CALLBACK_JWT_ISSUER": emulator_config.jwt_issuer,
-            "CALLBACK_OPENID_CONFIG_URL": self.emulator.url + OPENID_PATH,
-            "STORAGE_CONNECTION_STRING": self.azurite.connection_string,
-            "AzureWebJobsStorage": self.azurite.connection_string,
-            "HOLD_MUSIC_URL": f"{self.emulator.url}/emulator/media/hold-music.wav",
-            "MEDIA_URL_ALLOWLIST": f"{self.emulator.url}/emulator/media/",
-            "RECORDING_CONTAINER_URL": f"http://127.0.0.1:{self.azurite.blob_port}/devstoreaccount1/recordings",
+            **app_environment(self.emulator, self.azurite, f"http://127.0.0.1:{self.ports.devhost}", self.time_scale),
             "RECEIVER_WEBSOCKET_URL": self.receiver.url,
             "RECEIVER_TOKEN": self.receiver_token,
-            # Step deadlines shrink with the emulator's time, so a lost event is recovered as soon as it would be.
-            "WATCHDOG_TIME_SCALE": str(min(self.time_scale, 1.0)),
             **({"WATCHDOG_SCHEDULE": self.watchdog_schedule} if self.watchdog_schedule else {}),
         }
 
@@ -165,6 +151,27 @@ class LocalStack:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def app_environment(emulator: EmulatorServer, azurite: Azurite, base_url: str, time_scale: float) -> dict[str, str]:
+    """The app's settings for a local run on these services, with callbacks to base_url (the app's public URL)."""
+    emulator_config = emulator.config
+    return {
+        "ACS_ENDPOINT": emulator.url,
+        "ACS_ACCESS_KEY": emulator_config.access_key,
+        "ACS_CONNECTION_STRING": "",
+        "CALLBACK_BASE_URL": base_url,
+        "CALLBACK_JWT_AUDIENCE": emulator_config.jwt_audience,
+        "CALLBACK_JWT_ISSUER": emulator_config.jwt_issuer,
+        "CALLBACK_OPENID_CONFIG_URL": emulator.url + OPENID_PATH,
+        "STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "AzureWebJobsStorage": azurite.connection_string,
+        "HOLD_MUSIC_URL": f"{emulator.url}/emulator/media/hold-music.wav",
+        "MEDIA_URL_ALLOWLIST": f"{emulator.url}/emulator/media/",
+        "RECORDING_CONTAINER_URL": f"http://127.0.0.1:{azurite.blob_port}/devstoreaccount1/recordings",
+        # Step deadlines shrink with the emulator's time, so a lost event is recovered as soon as it would be.
+        "WATCHDOG_TIME_SCALE": str(min(time_scale, 1.0)),
+    }
 
 
 async def _seed() -> None:
