@@ -542,6 +542,12 @@ async def _wait_for_states_to_end(watch: StuckWatch, callers: list[ChaosCaller],
             await asyncio.sleep(0.5)  # the next look at the table: this waits on storage, not on an event
 
 
+def last_steps(stack: ChaosStack, audit: CallAudit, count: int = 12) -> str:
+    """The end of a call's timeline, to tell why it was lost."""
+    entries = stack.control.timeline(audit.server_call_id)[-count:]
+    return "; ".join(f"{entry['kind']}:{entry['summary']}" for entry in entries)
+
+
 def measure_chaos(stack: ChaosStack, plan: ChaosPlan) -> ChaosResult:
     """Run the plan's calls through the stack and audit them."""
     stack.control.reset()
@@ -573,7 +579,10 @@ def measure_chaos(stack: ChaosStack, plan: ChaosPlan) -> ChaosResult:
     problems += [f"{a.server_call_id[-12:]}: extra {', '.join(a.extra)}" for a in audits if a.extra]
     problems += [f"{a.server_call_id[-12:]}: stuck, {a.stuck}" for a in audits if a.stuck]
     problems += [
-        f"{a.server_call_id[-12:]}: lost (completed={a.completed}, ended={a.ended_in_state})" for a in audits if a.lost
+        f"{a.server_call_id[-12:]}: lost (completed={a.completed}, ended={a.ended_in_state}); "
+        f"last: {last_steps(stack, a)}"
+        for a in audits
+        if a.lost
     ]
     lost = sum(1 for audit in audits if audit.lost) + (plan.calls - len(audits))
     return ChaosResult(
