@@ -9,10 +9,10 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from handlers.call_routing import RoutingRule
 from shared.clients import build_context, ensure_tables, load_settings, table_service_client
 from shared.context import Context
 from shared.pairings import Pairing
+from shared.routing_rules import RoutingRule
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.call_routing import RoutingRule
+from shared.routing_rules import RoutingRule
 from shared.seed import put_routing_rule
 from tests.fixtures.fakes import dispatch, incoming_call, make_context
 

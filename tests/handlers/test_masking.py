@@ -3,8 +3,8 @@
 from dataclasses import replace
 
 from handlers import engine
-from handlers.call_routing import RoutingRule
 from shared.pairings import InMemoryPairings, Pairing
+from shared.routing_rules import RoutingRule
 from tests.fixtures.fakes import deliver, dispatch, incoming_call, make_context, present
 
 PROXY, BUYER, SELLER = "+18005550142", "+14255550101", "+14255550102"
