@@ -1,18 +1,19 @@
-"""One source of truth for settings: what shared/settings.py reads is listed in local.settings.sample.json and set
-by the Bicep function app module, except a few local-only settings that must never reach Azure.
+"""One source of truth for settings: what shared/settings.py declares is listed in local.settings.sample.json, set
+by the Bicep function app module (except a few local-only settings that must never reach Azure) and documented in
+the settings tables generated from the declarations (README.md, docs/app-flows.md, docs/recording.md).
 
-A new setting fails these tests until it is in all three places; that is the point.
+A new setting fails these tests until it is in every place; that is the point.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import fields
 from pathlib import Path
 
-from shared.settings import Settings
+from shared import settings_docs
+from shared.settings import Settings, declarations, env_name
 from tests.infra import bicep
 
 SETTINGS_MODULE = bicep.REPO / "shared" / "settings.py"
@@ -38,26 +39,32 @@ ENV_READ = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
 
 def code_settings() -> set[str]:
-    """Every name passed to a `reader.<kind>("NAME", ...)` call in shared/settings.py."""
-    tree = ast.parse(SETTINGS_MODULE.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "reader"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            names.add(node.args[0].value)
-    return names
+    """The env name of every setting declared in shared/settings.py."""
+    return {env_name(item.name) for item, _ in declarations()}
 
 
 def sample_settings() -> set[str]:
     values = json.loads(SAMPLE.read_text(encoding="utf-8"))["Values"]
     return set(values) - HOST_SETTINGS
+
+
+def test_settings_tables_are_generated_from_the_declarations() -> None:
+    """Run `python -m shared.settings_docs` after changing a declaration."""
+    assert settings_docs.stale() == []
+
+
+def test_every_setting_is_in_a_documented_table() -> None:
+    tables = settings_docs.tables()
+    for name in code_settings():
+        assert f"`{name}`" in tables["README.md"], name
+        assert sum(f"| `{name}` |" in table for table in tables.values()) == 1, name
+
+
+def test_a_stale_table_is_noticed() -> None:
+    table = settings_docs.tables()["docs/recording.md"]
+    committed = (bicep.REPO / "docs" / "recording.md").read_text(encoding="utf-8")
+    edited = settings_docs.replaced(committed, table.replace("`RECORDING_FORMAT`", "`RECORDING_FORMATS`"))
+    assert edited != committed and settings_docs.replaced(edited, table) == committed
 
 
 def test_settings_are_found() -> None:
