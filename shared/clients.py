@@ -107,18 +107,17 @@ async def ensure_tables(service: Any, settings: Settings) -> None:
 
 def build_context(settings: Settings, *, call_automation: Any, tables: Any) -> Context:
     """A handler context over the given ACS client and TableServiceClient."""
-    from shared.acs import ActionRunner
+    from shared.acs import CallAutomation
     from shared.lookup import TableLookup
     from shared.pairings import TablePairings
     from shared.recordings import TableRecordingIndex
     from shared.state import TableStateStore
-    from shared.streaming import call_options
     from shared.transcripts import TableTranscriptStore
 
     return Context(
         settings=settings,
         state=TableStateStore(tables.get_table_client(settings.state_table_name)),
-        acs=ActionRunner(call_automation, call_options=lambda flow: call_options(flow, settings)),
+        acs=CallAutomation(call_automation),
         routing_rules=TableLookup(tables.get_table_client(settings.routing_table_name), row_key="rule"),
         orders=TableLookup(tables.get_table_client(settings.orders_table_name), row_key="order"),
         reminders=TableLookup(tables.get_table_client(settings.reminders_table_name), row_key="reminder"),
