@@ -10,6 +10,7 @@ Acs that records the operations (tests/fixtures/fakes.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from abc import ABC, abstractmethod
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         CommunicationIdentifier,
         FileSource,
         MediaStreamingOptions,
+        PhoneNumberIdentifier,
         SsmlSource,
         TextSource,
         TranscriptionOptions,
@@ -354,8 +356,11 @@ def _identifier(raw_id: str) -> CommunicationIdentifier:
     return UnknownIdentifier(raw_id)
 
 
-def _phone_number(number: str | None) -> CommunicationIdentifier | None:
-    return _identifier(number) if number else None
+def _phone_number(number: str | None) -> PhoneNumberIdentifier | None:
+    """A caller id ("+1555..." or "4:+1555...") as the SDK's PhoneNumberIdentifier."""
+    from azure.communication.callautomation import PhoneNumberIdentifier
+
+    return PhoneNumberIdentifier(number.removeprefix("4:")) if number else None
 
 
 def _party(identifier: CommunicationIdentifier) -> Party:
@@ -391,33 +396,38 @@ def _sources(prompts: Sequence[Prompt]) -> list[FileSource | TextSource | SsmlSo
     return [_source(prompt) for prompt in prompts]
 
 
-def _with_headers(headers: Headers) -> dict[str, dict[str, str]]:
-    # The SDK fills in Repeatability-First-Sent only when `headers` is absent or a dict, never None.
-    return {"headers": dict(headers)} if headers else {}
+def _headers(headers: Headers) -> dict[str, str]:
+    # Always a dict: the SDK fills in Repeatability-First-Sent only when `headers` is absent or a dict, never None.
+    return dict(headers or {})
 
 
-def _streaming(streaming: CallStreaming | None) -> dict[str, MediaStreamingOptions | TranscriptionOptions]:
-    """The SDK's media_streaming and transcription arguments for a call answered, placed or joined."""
+def _media_streaming(streaming: CallStreaming | None) -> MediaStreamingOptions | None:
+    """The SDK's media streaming options for a call answered, placed or joined."""
     if streaming is None:
-        return {}
-    from azure.communication.callautomation import MediaStreamingOptions, TranscriptionOptions
+        return None
+    from azure.communication.callautomation import MediaStreamingOptions
 
-    return {
-        # DTMF tones stay off: card digits keyed in the IVR must not leave ACS through the stream.
-        "media_streaming": MediaStreamingOptions(
-            transport_url=streaming.transport_url,
-            transport_type="websocket",
-            content_type="audio",
-            audio_channel_type=streaming.audio_channel,
-            start_media_streaming=streaming.start_media_streaming,
-        ),
-        "transcription": TranscriptionOptions(
-            transport_url=streaming.transport_url,
-            transport_type="websocket",
-            locale=streaming.locale,
-            start_transcription=streaming.start_transcription,
-        ),
-    }
+    # DTMF tones stay off: card digits keyed in the IVR must not leave ACS through the stream.
+    return MediaStreamingOptions(
+        transport_url=streaming.transport_url,
+        transport_type="websocket",
+        content_type="audio",
+        audio_channel_type=streaming.audio_channel,
+        start_media_streaming=streaming.start_media_streaming,
+    )
+
+
+def _transcription(streaming: CallStreaming | None) -> TranscriptionOptions | None:
+    if streaming is None:
+        return None
+    from azure.communication.callautomation import TranscriptionOptions
+
+    return TranscriptionOptions(
+        transport_url=streaming.transport_url,
+        transport_type="websocket",
+        locale=streaming.locale,
+        start_transcription=streaming.start_transcription,
+    )
 
 
 class CallAutomation(Acs):
@@ -435,17 +445,18 @@ class CallAutomation(Acs):
             request.callback_url,
             cognitive_services_endpoint=request.cognitive_services_endpoint,
             operation_context=request.flow,
-            **_with_headers(headers),
-            **_streaming(request.streaming),
+            media_streaming=_media_streaming(request.streaming),
+            transcription=_transcription(request.streaming),
+            headers=_headers(headers),
         )
         assert properties.call_connection_id is not None
         return properties.call_connection_id
 
     async def redirect(self, incoming_call_context: str, target: str, headers: Headers) -> None:
-        await self._client.redirect_call(incoming_call_context, _identifier(target), **_with_headers(headers))
+        await self._client.redirect_call(incoming_call_context, _identifier(target), headers=_headers(headers))
 
     async def reject(self, incoming_call_context: str, reason: str, headers: Headers) -> None:
-        await self._client.reject_call(incoming_call_context, call_reject_reason=reason, **_with_headers(headers))
+        await self._client.reject_call(incoming_call_context, call_reject_reason=reason, headers=_headers(headers))
 
     async def create_call(self, request: NewCall, headers: Headers) -> PlacedCall:
         targets = [_identifier(target) for target in request.targets]
@@ -456,20 +467,29 @@ class CallAutomation(Acs):
             source_display_name=request.display_name,
             operation_context=request.flow,
             cognitive_services_endpoint=request.cognitive_services_endpoint,
-            **_streaming(request.streaming),
-            **_with_headers(headers),
+            media_streaming=_media_streaming(request.streaming),
+            transcription=_transcription(request.streaming),
+            headers=_headers(headers),
         )
         return _placed(properties.call_connection_id, properties.correlation_id, properties.call_connection_state)
 
     async def connect_call(self, request: Connect, headers: Headers) -> PlacedCall:
-        properties = await self._client.connect_call(
+        connect = functools.partial(
+            self._client.connect_call,
             request.callback_url,
             operation_context=request.flow,
             cognitive_services_endpoint=request.cognitive_services_endpoint,
-            **{request.locator: request.locator_id},
-            **_streaming(request.streaming),
-            **_with_headers(headers),
+            media_streaming=_media_streaming(request.streaming),
+            transcription=_transcription(request.streaming),
+            headers=_headers(headers),
         )
+        # One call per locator: the SDK declares each as its own overload.
+        if request.locator == "server_call_id":
+            properties = await connect(server_call_id=request.locator_id)
+        elif request.locator == "group_call_id":
+            properties = await connect(group_call_id=request.locator_id)
+        else:
+            properties = await connect(room_id=request.locator_id)
         return _placed(properties.call_connection_id, properties.correlation_id, properties.call_connection_state)
 
     async def call_properties(self, call_connection_id: str) -> CallProperties:
@@ -526,10 +546,10 @@ class CallAutomation(Acs):
                     list(action.tones),
                     _identifier(action.target),
                     operation_context=action.operation_context,
-                    **_with_headers(headers),
+                    headers=_headers(headers),
                 )
             case HangUp():
-                await connection.hang_up(action.for_everyone, **_with_headers(headers))
+                await connection.hang_up(action.for_everyone, headers=_headers(headers))
 
     async def add_participant(self, call_connection_id: str, action: AddParticipant, headers: Headers) -> str:
         result = await self._call(call_connection_id).add_participant(
@@ -540,7 +560,7 @@ class CallAutomation(Acs):
             operation_context=action.operation_context,
             sip_headers=dict(action.sip_headers) if action.sip_headers else None,
             voip_headers=dict(action.voip_headers) if action.voip_headers else None,
-            **_with_headers(headers),
+            headers=_headers(headers),
         )
         return result.invitation_id or ""
 
@@ -548,19 +568,19 @@ class CallAutomation(Acs):
         self, call_connection_id: str, invitation_id: str, operation_context: str, headers: Headers
     ) -> None:
         await self._call(call_connection_id).cancel_add_participant_operation(
-            invitation_id, operation_context=operation_context, **_with_headers(headers)
+            invitation_id, operation_context=operation_context, headers=_headers(headers)
         )
 
     async def remove_participant(
         self, call_connection_id: str, raw_id: str, operation_context: str, headers: Headers
     ) -> None:
         await self._call(call_connection_id).remove_participant(
-            _identifier(raw_id), operation_context=operation_context, **_with_headers(headers)
+            _identifier(raw_id), operation_context=operation_context, headers=_headers(headers)
         )
 
     async def mute(self, call_connection_id: str, raw_id: str, operation_context: str, headers: Headers) -> None:
         await self._call(call_connection_id).mute_participant(
-            _identifier(raw_id), operation_context=operation_context, **_with_headers(headers)
+            _identifier(raw_id), operation_context=operation_context, headers=_headers(headers)
         )
 
     async def hold(self, call_connection_id: str, raw_id: str, music: Prompt | None, operation_context: str) -> None:
@@ -579,7 +599,7 @@ class CallAutomation(Acs):
             voip_headers=dict(request.voip_headers) if request.voip_headers else None,
             source_caller_id_number=_phone_number(request.caller_id),
             operation_context=request.operation_context,
-            **_with_headers(headers),
+            headers=_headers(headers),
         )
         return str(getattr(result, "status", None) or "accepted")
 

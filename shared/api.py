@@ -41,7 +41,7 @@ class Api:
 
 def blueprint(api: Api) -> func.Blueprint:
     """One HTTP trigger (function key) per route, the OpenAPI document, and a catch-all answering 404/405."""
-    functions = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
+    functions = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)  # type: ignore[no-untyped-call]
     for route in api.routes:
         trigger = functions.route(route=route.path, methods=[route.method])(_trigger(api, route))
         functions.function_name(route.function_name)(trigger)

@@ -29,7 +29,7 @@ import azure.functions as func
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from pydantic_core import ErrorDetails
 
 from shared import clients, guarded_json
@@ -250,7 +250,7 @@ def _acs_error(exc: HttpResponseError) -> tuple[int, dict[str, Any], dict[str, s
     message = getattr(error, "message", None) or exc.reason or "request failed"
     status = int(exc.status_code or 500)
     if status == 429:
-        retry_after = exc.response.headers.get("Retry-After") if exc.response is not None else None
+        retry_after = getattr(exc.response, "headers", {}).get("Retry-After")
         return 429, _error(code, f"ACS is throttling requests: {message}"), {"Retry-After": retry_after or "1"}
     if status in _CLIENT_STATUSES:
         logger.warning("ACS rejected the request (%d, %s): %s", status, code, message)
@@ -298,12 +298,10 @@ def openapi_response(api: Api) -> func.HttpResponse:
 def openapi_document(api: Api) -> dict[str, Any]:
     """The OpenAPI 3.1 document of an API: paths from its table, schemas from the operations' models."""
     operations = [operation(api, route) for route in api.routes]
-    models = {(op.body, "validation") for op in operations if op.body} | {
-        (model, "serialization") for op in operations for model in op.responses
-    }
-    refs, definitions = models_json_schema(
-        sorted(models, key=lambda item: (item[0].__name__, item[1])), ref_template="#/components/schemas/{model}"
-    )
+    models: set[tuple[type[BaseModel], JsonSchemaMode]] = {(op.body, "validation") for op in operations if op.body}
+    models |= {(model, "serialization") for op in operations for model in op.responses}
+    ordered = sorted(models, key=lambda item: (item[0].__name__, item[1]))
+    refs, definitions = models_json_schema(ordered, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(f"/{op.route.path}", {})[op.route.method.lower()] = _path_item(op, refs)

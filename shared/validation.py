@@ -111,7 +111,7 @@ def text_rule(max_length: int = 4096) -> Rule:
 
 def choice_rule(options: tuple[str, ...]) -> Rule:
     def check(value: Any) -> str:
-        text = text_rule(20).check(value)
+        text = str(text_rule(20).check(value))
         if text not in options:
             raise ValueError(f"must be one of {', '.join(options)}")
         return text

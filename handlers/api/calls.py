@@ -42,7 +42,7 @@ MAX_TARGETS = 20
 
 
 def _flow(value: Any) -> str:
-    flow = text_rule(40).check(value)
+    flow = str(text_rule(40).check(value))
     if flow not in FLOWS:
         raise ValueError(f"must be one of {', '.join(FLOWS)} (or absent: the call is driven through the API)")
     return flow

@@ -17,7 +17,8 @@ from shared.context import Context
 from shared.deadlines import DEFAULT_INVITATION_SECONDS
 from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
 from shared.errors import BadRequest, StateConflict
-from shared.settings import E164, Settings
+from shared.identifiers import E164
+from shared.settings import Settings
 from shared.state import ENDED, CallState
 from shared.streaming import call_streaming
 
