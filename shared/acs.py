@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -401,33 +401,33 @@ def _headers(headers: Headers) -> dict[str, str]:
     return dict(headers or {})
 
 
-def _media_streaming(streaming: CallStreaming | None) -> MediaStreamingOptions | None:
-    """The SDK's media streaming options for a call answered, placed or joined."""
+class _StreamingArguments(TypedDict):
+    media_streaming: MediaStreamingOptions | None
+    transcription: TranscriptionOptions | None
+
+
+def _streaming(streaming: CallStreaming | None) -> _StreamingArguments:
+    """The SDK's media streaming and transcription options for a call answered, placed or joined."""
     if streaming is None:
-        return None
-    from azure.communication.callautomation import MediaStreamingOptions
+        return {"media_streaming": None, "transcription": None}
+    from azure.communication.callautomation import MediaStreamingOptions, TranscriptionOptions
 
-    # DTMF tones stay off: card digits keyed in the IVR must not leave ACS through the stream.
-    return MediaStreamingOptions(
-        transport_url=streaming.transport_url,
-        transport_type="websocket",
-        content_type="audio",
-        audio_channel_type=streaming.audio_channel,
-        start_media_streaming=streaming.start_media_streaming,
-    )
-
-
-def _transcription(streaming: CallStreaming | None) -> TranscriptionOptions | None:
-    if streaming is None:
-        return None
-    from azure.communication.callautomation import TranscriptionOptions
-
-    return TranscriptionOptions(
-        transport_url=streaming.transport_url,
-        transport_type="websocket",
-        locale=streaming.locale,
-        start_transcription=streaming.start_transcription,
-    )
+    return {
+        # DTMF tones stay off: card digits keyed in the IVR must not leave ACS through the stream.
+        "media_streaming": MediaStreamingOptions(
+            transport_url=streaming.transport_url,
+            transport_type="websocket",
+            content_type="audio",
+            audio_channel_type=streaming.audio_channel,
+            start_media_streaming=streaming.start_media_streaming,
+        ),
+        "transcription": TranscriptionOptions(
+            transport_url=streaming.transport_url,
+            transport_type="websocket",
+            locale=streaming.locale,
+            start_transcription=streaming.start_transcription,
+        ),
+    }
 
 
 class CallAutomation(Acs):
@@ -445,8 +445,7 @@ class CallAutomation(Acs):
             request.callback_url,
             cognitive_services_endpoint=request.cognitive_services_endpoint,
             operation_context=request.flow,
-            media_streaming=_media_streaming(request.streaming),
-            transcription=_transcription(request.streaming),
+            **_streaming(request.streaming),
             headers=_headers(headers),
         )
         assert properties.call_connection_id is not None
@@ -467,8 +466,7 @@ class CallAutomation(Acs):
             source_display_name=request.display_name,
             operation_context=request.flow,
             cognitive_services_endpoint=request.cognitive_services_endpoint,
-            media_streaming=_media_streaming(request.streaming),
-            transcription=_transcription(request.streaming),
+            **_streaming(request.streaming),
             headers=_headers(headers),
         )
         return _placed(properties.call_connection_id, properties.correlation_id, properties.call_connection_state)
@@ -479,8 +477,7 @@ class CallAutomation(Acs):
             request.callback_url,
             operation_context=request.flow,
             cognitive_services_endpoint=request.cognitive_services_endpoint,
-            media_streaming=_media_streaming(request.streaming),
-            transcription=_transcription(request.streaming),
+            **_streaming(request.streaming),
             headers=_headers(headers),
         )
         # One call per locator: the SDK declares each as its own overload.

@@ -34,7 +34,7 @@ from pydantic_core import ErrorDetails
 
 from shared import clients, guarded_json
 from shared.context import Context
-from shared.errors import AppError, BadRequest, error_document
+from shared.errors import AppError, BadRequest, MethodNotAllowed, NotFound, error_document
 from shared.validation import PATH_PARAMETERS
 
 if TYPE_CHECKING:
@@ -61,20 +61,6 @@ class ApiModel(BaseModel):
 
 
 M = TypeVar("M", bound=ApiModel)
-
-
-class NotFound(AppError):
-    status = 404
-
-
-class Conflict(AppError):
-    """The call is not in a state that allows the request; the message says why."""
-
-    status = 409
-
-
-class MethodNotAllowed(AppError):
-    status = 405
 
 
 def exactly_one(data: Any, names: tuple[str, ...], message: str) -> Any:

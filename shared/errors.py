@@ -26,6 +26,22 @@ class PayloadTooLarge(BadRequest):
     status = 413
 
 
+class NotFound(AppError):
+    """The call, participant, recording or reminder the request names is not known."""
+
+    status = 404
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+
+
+class Conflict(AppError):
+    """The call is not in a state that allows the request; the message says why."""
+
+    status = 409
+
+
 class Unauthorized(AppError):
     """The callback carried no valid ACS token."""
 

@@ -16,9 +16,10 @@ from azure.core.exceptions import HttpResponseError
 from handlers.policies import recording
 from handlers.policies.call_notes import Note
 from shared.acs import RecordingChange
-from shared.api_runtime import ApiModel, Conflict, NotFound
+from shared.api_runtime import ApiModel
 from shared.context import Context
 from shared.engine import update_data
+from shared.errors import Conflict, NotFound
 from shared.recordings import RecordingOptions
 from shared.settings import CHANNELS, RECORDING_COMBINATIONS, RECORDING_CONTENTS, RECORDING_FORMATS
 from shared.state import CallState, http_date

@@ -13,8 +13,9 @@ from typing import Any
 
 from handlers import outbound
 from handlers.reminder import prompts as reminder
-from shared.api_runtime import ApiModel, NotFound, repeatable
+from shared.api_runtime import ApiModel, repeatable
 from shared.context import Context
+from shared.errors import NotFound
 from shared.logging import mask
 from shared.validation import DateTime, PhoneNumber, ShortText, Target
 

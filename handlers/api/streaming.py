@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.policies.call_notes import TRANSCRIPTION
-from shared.api_runtime import ApiModel, Conflict, NotFound
+from shared.api_runtime import ApiModel
 from shared.context import Context
 from shared.engine import update_data
+from shared.errors import Conflict, NotFound
 from shared.settings import Settings
 from shared.state import CallState
 from shared.validation import Locale
