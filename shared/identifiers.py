@@ -10,8 +10,11 @@ would match any Unicode digit (a fullwidth "1" at the end of "+1425555010"). Sou
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from typing_extensions import TypeIs
+if TYPE_CHECKING:
+    # Annotations only (they are not evaluated at run time): typing.TypeIs arrives with Python 3.13.
+    from typing_extensions import TypeIs
 
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
