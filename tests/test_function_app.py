@@ -179,10 +179,12 @@ async def test_state_conflicts_are_503_so_acs_retries(app_context, monkeypatch):
 
 
 def test_cold_import_leaves_the_heavy_sdks_for_the_first_invocation():
+    """And the HTTP API (pydantic, its operations) for its first request: a callback's cold start never pays for it."""
     import subprocess
     import sys
 
     heavy = ["azure.communication.callautomation", "azure.identity", "aiohttp", "jwt", "azure.storage.blob"]
+    heavy += ["pydantic", "shared.api_runtime", "handlers.api.calls"]
     probe = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
