@@ -64,15 +64,19 @@ class Setting:
     meaning: str
     # What to set in Azure, where it is not simply the default.
     azure: str
+    # Keys, connection strings and loopback access for the emulator and Azurite: never an app setting in Azure.
+    local_only: bool
 
 
 _SETTING = "setting"
 _REQUIRED: Any = object()
 
 
-def setting(group: Group, kind: Kind, meaning: str, *, default: Any = _REQUIRED, azure: str = "") -> Any:
+def setting(
+    group: Group, kind: Kind, meaning: str, *, default: Any = _REQUIRED, azure: str = "", local_only: bool = False
+) -> Any:
     """A Settings field: its env variable is the field's name upper-cased; no default means it is required."""
-    metadata = {_SETTING: Setting(group=group, kind=kind, meaning=meaning, azure=azure)}
+    metadata = {_SETTING: Setting(group=group, kind=kind, meaning=meaning, azure=azure, local_only=local_only)}
     if default is _REQUIRED:
         return field(metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -256,16 +260,16 @@ class Settings:
         azure="`https://<acs>.communication.azure.com`",
     )
     acs_access_key: str | None = setting(
-        ACS, BASE64, "access key (HMAC), with `ACS_ENDPOINT`; keeps `http://` (local only)", default=None
+        ACS, BASE64, "access key (HMAC), with `ACS_ENDPOINT`; keeps `http://`", default=None, local_only=True
     )
     acs_connection_string: str | None = setting(
-        ACS, TEXT, "alternative to the two above; forces https (local only)", default=None
+        ACS, TEXT, "alternative to the two above; forces https", default=None, local_only=True
     )
     azure_client_id: str | None = setting(
         ACS, TEXT, "user-assigned identity for ACS and Storage", default=None, azure="the identity's client id"
     )
     acs_tls_ca_bundle: str | None = setting(
-        ACS, TEXT, "CA file when the emulator serves TLS (ACS client and JWKS fetch; local only)", default=None
+        ACS, TEXT, "CA file when the emulator serves TLS (ACS client and JWKS fetch)", default=None, local_only=True
     )
     # Whether the SDK clients read proxy variables and .netrc (aiohttp trust_env); false skips that per request.
     http_use_env_settings: bool = setting(
@@ -313,8 +317,9 @@ class Settings:
     storage_connection_string: str | None = setting(
         STORAGE,
         TEXT,
-        "Table Storage by connection string (`UseDevelopmentStorage=true` = Azurite; local only)",
+        "Table Storage by connection string (`UseDevelopmentStorage=true` = Azurite)",
         default=None,
+        local_only=True,
     )
     storage_table_endpoint: str | None = setting(
         STORAGE,
@@ -412,8 +417,9 @@ class Settings:
     media_url_allow_local: bool = setting(
         AGENT,
         BOOLEAN,
-        "let audio URLs point at loopback, link-local or private hosts (local development only)",
+        "let audio URLs point at loopback, link-local or private hosts (local development)",
         default=False,
+        local_only=True,
     )
 
     outbound_caller_id: str | None = setting(

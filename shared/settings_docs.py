@@ -58,7 +58,7 @@ def document_table(document: str, sample: dict[str, str]) -> str:
                 continue
             name = env_name(item.name)
             default = "required" if item.default is MISSING else shown(item.default)
-            azure = declared.azure or "default"
+            azure = "not set (local only)" if declared.local_only else declared.azure or "default"
             cells = (f"`{name}`", declared.meaning, declared.kind.expectation, default, shown(sample.get(name)), azure)
             rows.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(rows))

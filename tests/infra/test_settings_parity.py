@@ -25,15 +25,9 @@ HOST_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJob
 # Set by Bicep for the platform (identity-based host storage, Entra-authenticated telemetry), not read by the app.
 PLATFORM_SETTINGS = re.compile(r"^(AzureWebJobsStorage__\w+|APPLICATIONINSIGHTS_\w+)$")
 
-# Local-only: keys and connection strings for the emulator, Azurite and a local TLS CA. In Azure the app
-# authenticates with its managed identity, so these must NOT be set there.
-LOCAL_ONLY = {
-    "ACS_ACCESS_KEY",  # HMAC key of the emulator (or of ACS when testing without Entra ID)
-    "ACS_CONNECTION_STRING",  # endpoint + key in one string; same reason
-    "ACS_TLS_CA_BUNDLE",  # CA file of the emulator's local TLS certificate
-    "STORAGE_CONNECTION_STRING",  # Azurite (UseDevelopmentStorage=true)
-    "MEDIA_URL_ALLOW_LOCAL",  # lets ACS fetch audio from loopback/private hosts: the emulator, never Azure
-}
+# Local-only (declared so in shared/settings.py): keys and connection strings for the emulator, Azurite and a local
+# TLS CA, and loopback media. In Azure the app authenticates with its managed identity, so these must NOT be set there.
+LOCAL_ONLY = {env_name(item.name) for item, declared in declarations() if declared.local_only}
 
 ENV_READ = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
@@ -97,7 +91,7 @@ def test_sample_lists_exactly_the_code_settings() -> None:
 def test_bicep_sets_every_code_setting_except_local_only() -> None:
     missing = code_settings() - LOCAL_ONLY - bicep.function_app_settings()
     assert not missing, (
-        f"set in infra/app/function.bicep (or infra/app/flow-settings.json), or add to LOCAL_ONLY with a reason: "
+        f"set in infra/app/function.bicep (or infra/app/flow-settings.json), or declare it local_only=True: "
         f"{sorted(missing)}"
     )
 
@@ -105,7 +99,13 @@ def test_bicep_sets_every_code_setting_except_local_only() -> None:
 def test_local_only_settings_never_reach_azure() -> None:
     deployed = bicep.function_app_settings() & LOCAL_ONLY
     assert not deployed, f"keys/connection strings must not be app settings in Azure: {sorted(deployed)}"
-    assert code_settings() >= LOCAL_ONLY, f"stale LOCAL_ONLY entries: {sorted(LOCAL_ONLY - code_settings())}"
+    assert {
+        "ACS_ACCESS_KEY",
+        "ACS_CONNECTION_STRING",
+        "ACS_TLS_CA_BUNDLE",
+        "STORAGE_CONNECTION_STRING",
+        "MEDIA_URL_ALLOW_LOCAL",
+    } == LOCAL_ONLY
 
 
 def test_bicep_sets_nothing_the_code_does_not_read() -> None:
