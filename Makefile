@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
 CHECKOV_VENV := .venv-checkov
+# The app's own code, type-checked with mypy --strict (the SDK's types come in through TYPE_CHECKING imports).
+STRICT := shared handlers function_app.py
 
 .PHONY: run demo test compat lint bench fuzz bootstrap clean
 
@@ -17,6 +19,7 @@ demo: bootstrap
 test: bootstrap $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy --strict $(STRICT)
 	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 compat: bootstrap
@@ -25,6 +28,7 @@ compat: bootstrap
 lint: bootstrap
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy --strict $(STRICT)
 
 bench: bootstrap
 	$(PY) -m bench

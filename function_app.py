@@ -1,17 +1,17 @@
 """Azure Functions entry points: a thin adapter that parses, verifies, dispatches and responds."""
 
+import json
 import logging
 from collections.abc import Awaitable
 
 import azure.functions as func
 
 from handlers import FLOWS, engine
-from handlers.api_recording_routes import blueprint as recording_api_blueprint
-from handlers.api_routes import blueprint as api_blueprint
+from handlers.api import API
 from handlers.incoming_call import on_incoming_call
 from handlers.recording_files import on_recording_file_status
-from shared import clients
-from shared.errors import BadRequest, error_reply, is_permanent
+from shared import api, clients
+from shared.errors import BadRequest, error_document, error_reply, is_permanent
 from shared.events import IncomingCall, event_grid_envelope, parse_callback_body, parse_event_grid_event
 from shared.logging import install_log_hygiene
 from shared.recordings import parse_recording_file_status
@@ -20,8 +20,8 @@ install_log_hygiene()
 logger = logging.getLogger(__name__)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-app.register_functions(api_blueprint)  # the HTTP API under /api/calls and /api/reminders (docs/api.md)
-app.register_functions(recording_api_blueprint)  # recording, streaming, transcription (docs/recording.md)
+# The HTTP API (docs/api.md): one trigger per route of handlers/api, GET /api/openapi.json, JSON 404s.
+app.register_functions(api.blueprint(API))
 
 
 # Both Event Grid functions take either schema: the worker hands a func.CloudEvent to them for CloudEvent-schema
@@ -76,8 +76,8 @@ async def callbacks(req: func.HttpRequest) -> func.HttpResponse:
         for event in events:
             await engine.handle(event, ctx)
     except Exception as exc:
-        status, message = error_reply(exc)
-        return func.HttpResponse(message, status_code=status, mimetype="text/plain")
+        status, document = error_document(exc)
+        return func.HttpResponse(json.dumps(document), status_code=status, mimetype="application/json")
     return func.HttpResponse(status_code=200)
 
 

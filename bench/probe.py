@@ -61,10 +61,10 @@ APP_SPANS = (
     ("shared.state", "TableStateStore.get_incoming_call", "state.read"),
     ("shared.state", "TableStateStore.put_incoming_call", "state.write"),
     ("shared.lookup", "TableLookup.get", "lookup"),
-    ("shared.acs", "ActionRunner._issue", "acs"),
-    ("shared.acs", "ActionRunner.answer", "acs"),
-    ("shared.acs", "ActionRunner.redirect", "acs"),
-    ("shared.acs", "ActionRunner.reject", "acs"),
+    ("shared.acs", "Acs._issue", "acs"),
+    ("shared.acs", "CallAutomation.answer", "acs"),
+    ("shared.acs", "CallAutomation.redirect", "acs"),
+    ("shared.acs", "CallAutomation.reject", "acs"),
     # Not I/O itself (its reads and writes are counted above): a callback that found no state yet and adopted the
     # call from its IncomingCall record, because it overtook the IncomingCall handler's state write.
     ("shared.engine", "Engine._adopt", "adopt"),

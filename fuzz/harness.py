@@ -2,8 +2,8 @@
 
 Four sources, every route: the HTTP API's operations from its OpenAPI document (schemathesis, valid and invalid
 cases), raw hostile bodies on the same operations, signed ACS callbacks (/api/callbacks) and Event Grid deliveries
-(the webhook of each Event Grid function). The document is read from the running app (GET /api/openapi.json) when
-it serves one, else from docs/openapi.json, so the harness does not care how the document is produced.
+(the webhook of each Event Grid function). The document is the one the running app serves (GET /api/openapi.json),
+generated from its models.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -33,7 +32,6 @@ from schemathesis import GenerationMode
 
 from fuzz.strategies import POISON_TEXT, RAW_BODIES, callback_bodies, event_grid_bodies
 
-DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 TIMEOUT_SECONDS = 30
 EXCERPT_CHARS = 300
 _PATH_PARAMETER = re.compile(r"{\w+}")
@@ -113,14 +111,11 @@ class FuzzReport:
 
 
 def load_document(base_url: str) -> dict[str, Any]:
-    """The OpenAPI document the app serves at /api/openapi.json, else the one in docs/."""
-    try:
-        response = requests.get(f"{base_url}/api/openapi.json", timeout=TIMEOUT_SECONDS)
-        if response.status_code == 200:
-            return response.json()
-    except (requests.RequestException, ValueError):
-        pass
-    return json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    """The OpenAPI document the app serves at /api/openapi.json."""
+    response = requests.get(f"{base_url}/api/openapi.json", timeout=TIMEOUT_SECONDS)
+    response.raise_for_status()
+    document: dict[str, Any] = response.json()
+    return document
 
 
 def _generate(strategy: st.SearchStrategy[Any], examples: int, send: Callable[[Any], None]) -> None:

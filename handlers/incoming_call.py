@@ -10,13 +10,16 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from handlers import masking
-from handlers.call_routing import ANSWER, REDIRECT, RoutingRule, decide_route, rule_key
+from handlers.call_routing import ANSWER, REDIRECT, decide_route, rule_key
+from shared.acs import Answer, repeatability_headers
 from shared.context import Context
 from shared.engine import Flow
 from shared.errors import StateConflict
 from shared.events import IncomingCall
 from shared.logging import call_logger, mask
+from shared.routing_rules import RoutingRule
 from shared.state import ANSWERING, CallState, IncomingCallRecord
+from shared.streaming import call_streaming
 
 logger = logging.getLogger(__name__)
 
@@ -50,20 +53,10 @@ async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[F
         await answer(call, decision.flow, ctx, key, first_sent, decision.data)
         return
     if decision.action == REDIRECT:
-        await ctx.acs.redirect(
-            incoming_call_context=call.incoming_call_context,
-            target=decision.target,
-            repeatability_key=key,
-            first_sent=first_sent,
-        )
+        await ctx.acs.redirect(call.incoming_call_context, decision.target, repeatability_headers(key, first_sent))
         outcome = "redirected"
     else:
-        await ctx.acs.reject(
-            incoming_call_context=call.incoming_call_context,
-            reason=decision.reject_reason,
-            repeatability_key=key,
-            first_sent=first_sent,
-        )
+        await ctx.acs.reject(call.incoming_call_context, decision.reject_reason, repeatability_headers(key, first_sent))
         outcome = "rejected"
     await ctx.state.put_incoming_call(record=IncomingCallRecord(server_call_id=call.server_call_id, outcome=outcome))
 
@@ -81,14 +74,14 @@ async def answer(
     # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call.
     record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
     await ctx.state.put_incoming_call(record=record)
-    call_connection_id = await ctx.acs.answer(
+    request = Answer(
         incoming_call_context=call.incoming_call_context,
         callback_url=ctx.settings.callback_url,
-        operation_context=flow,
+        flow=flow,
         cognitive_services_endpoint=ctx.settings.cognitive_services_endpoint,
-        repeatability_key=key,
-        first_sent=first_sent,
+        streaming=call_streaming(flow, ctx.settings),
     )
+    call_connection_id = await ctx.acs.answer(request, repeatability_headers(key, first_sent))
     # The state (unless a CallConnected has already created it from the record) and the final record, in two
     # partitions, concurrently. If only the record is written (a crash), the first callback still creates the
     # state from it, as it does when it overtakes this write; a redelivered IncomingCall is then a no-op.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from shared.actions import AddParticipant, HangUp
 from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
 from shared.events import ParticipantsUpdated
-from shared.settings import E164
+from shared.identifiers import E164
 from shared.state import ANSWERING, CallState
 
 NAME = "masking"

@@ -52,9 +52,12 @@ class Action:
 
 @dataclass(frozen=True, kw_only=True)
 class Play(Action):
+    """Play prompts to everyone, or to the raw ids in `to`."""
+
     prompts: tuple[Prompt, ...]
     operation_context: str
     loop: bool = False
+    to: tuple[str, ...] = ()
 
     kind: ClassVar[str] = "play"
     is_media: ClassVar[bool] = True
@@ -88,6 +91,7 @@ class AddParticipant(Action):
     target: str
     operation_context: str
     caller_id: str | None = None
+    display_name: str | None = None
     invitation_timeout: int | None = None
     # Custom calling context: SIP headers (User-To-User, X-MS-Custom-*) for phone numbers, VoIP headers otherwise.
     sip_headers: Mapping[str, str] | None = None

@@ -9,16 +9,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.context import Context
 from shared.settings import Settings
 
+if TYPE_CHECKING:
+    from azure.communication.callautomation.aio import CallAutomationClient
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.data.tables.aio import TableServiceClient
+
 logger = logging.getLogger(__name__)
 
+
+class Verifier(Protocol):
+    """Checks a callback's Authorization header against its body (shared.auth.CallbackVerifier)."""
+
+    async def verify(self, authorization: str | None, body: bytes = b"") -> Mapping[str, Any]: ...
+
+
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
 _context: Context | None = None
-_verifier: Any = None
-_closables: list[Any] = []
+_verifier: Verifier | None = None
+_closables: list[Closable] = []
 _lock = asyncio.Lock()
 
 
@@ -27,7 +44,7 @@ def load_settings() -> Settings:
     return Settings.from_env(os.environ)
 
 
-def credential(settings: Settings) -> Any:
+def credential(settings: Settings) -> AsyncTokenCredential:
     """A managed-identity credential (user-assigned when AZURE_CLIENT_ID is set)."""
     from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 
@@ -36,7 +53,7 @@ def credential(settings: Settings) -> Any:
     return DefaultAzureCredential()
 
 
-def call_automation_client(settings: Settings) -> Any:
+def call_automation_client(settings: Settings) -> CallAutomationClient:
     """An aio CallAutomationClient for the configured endpoint and authentication."""
     from azure.communication.callautomation.aio import CallAutomationClient
     from azure.core.credentials import AzureKeyCredential
@@ -44,12 +61,13 @@ def call_automation_client(settings: Settings) -> Any:
     options: dict[str, Any] = {"use_env_settings": settings.http_use_env_settings}
     if settings.acs_tls_ca_bundle:
         options["connection_verify"] = settings.acs_tls_ca_bundle
-    if settings.acs_auth == "connection_string":
+    if settings.acs_connection_string:
         # Note: from_connection_string forces https (contract §0.1); use ACS_ENDPOINT + ACS_ACCESS_KEY for http.
         return CallAutomationClient.from_connection_string(settings.acs_connection_string, **options)
-    if settings.acs_auth == "access_key":
-        return CallAutomationClient(settings.acs_endpoint, AzureKeyCredential(settings.acs_access_key), **options)
-    return CallAutomationClient(settings.acs_endpoint, credential(settings), **options)
+    endpoint = settings.acs_endpoint or ""  # Settings has one of the two
+    if settings.acs_access_key:
+        return CallAutomationClient(endpoint, AzureKeyCredential(settings.acs_access_key), **options)
+    return CallAutomationClient(endpoint, credential(settings), **options)
 
 
 # Azurite's documented defaults; azure-data-tables does not understand the "UseDevelopmentStorage=true" shorthand.
@@ -60,14 +78,15 @@ AZURITE_TABLES = (
 )
 
 
-def table_service_client(settings: Settings) -> Any:
+def table_service_client(settings: Settings) -> TableServiceClient:
     """An aio TableServiceClient for the configured storage account."""
     from azure.data.tables.aio import TableServiceClient
 
-    options = {"use_env_settings": settings.http_use_env_settings}
-    if settings.storage_auth == "connection_string":
-        return TableServiceClient.from_connection_string(storage_connection_string(settings), **options)
-    return TableServiceClient(endpoint=settings.storage_table_endpoint, credential=credential(settings), **options)
+    proxies = settings.http_use_env_settings
+    if settings.storage_connection_string:
+        return TableServiceClient.from_connection_string(storage_connection_string(settings), use_env_settings=proxies)
+    endpoint = settings.storage_table_endpoint or ""  # Settings has one of the two
+    return TableServiceClient(endpoint=endpoint, credential=credential(settings), use_env_settings=proxies)
 
 
 def storage_connection_string(settings: Settings) -> str:
@@ -78,19 +97,19 @@ def storage_connection_string(settings: Settings) -> str:
     return connection_string
 
 
-async def ensure_recording_container(settings: Settings) -> None:
+async def ensure_recording_container(settings: Settings, container_url: str) -> None:
     """Create RECORDING_CONTAINER_URL's container if it is missing, with the app's storage credentials."""
     from shared.recording_container import ensure_container, shared_key
 
     if settings.storage_auth == "connection_string":
-        await ensure_container(settings.recording_container_url, shared_key(storage_connection_string(settings)))
+        await ensure_container(container_url, shared_key(storage_connection_string(settings)))
         return
     identity = credential(settings)
     _closables.append(identity)
-    await ensure_container(settings.recording_container_url, identity)
+    await ensure_container(container_url, identity)
 
 
-async def ensure_tables(service: Any, settings: Settings) -> None:
+async def ensure_tables(service: TableServiceClient, settings: Settings) -> None:
     """Create the app's tables if they do not exist yet (idempotent)."""
     names = (
         settings.state_table_name,
@@ -105,20 +124,19 @@ async def ensure_tables(service: Any, settings: Settings) -> None:
         await service.create_table_if_not_exists(name)
 
 
-def build_context(settings: Settings, *, call_automation: Any, tables: Any) -> Context:
+def build_context(settings: Settings, *, call_automation: CallAutomationClient, tables: TableServiceClient) -> Context:
     """A handler context over the given ACS client and TableServiceClient."""
-    from shared.acs import ActionRunner
+    from shared.acs import CallAutomation
     from shared.lookup import TableLookup
     from shared.pairings import TablePairings
     from shared.recordings import TableRecordingIndex
     from shared.state import TableStateStore
-    from shared.streaming import call_options
     from shared.transcripts import TableTranscriptStore
 
     return Context(
         settings=settings,
         state=TableStateStore(tables.get_table_client(settings.state_table_name)),
-        acs=ActionRunner(call_automation, call_options=lambda flow: call_options(flow, settings)),
+        acs=CallAutomation(call_automation),
         routing_rules=TableLookup(tables.get_table_client(settings.routing_table_name), row_key="rule"),
         orders=TableLookup(tables.get_table_client(settings.orders_table_name), row_key="order"),
         reminders=TableLookup(tables.get_table_client(settings.reminders_table_name), row_key="reminder"),
@@ -138,7 +156,7 @@ async def context() -> Context:
                 tables = table_service_client(settings)
                 await ensure_tables(tables, settings)
                 if settings.recording_container_url:
-                    await ensure_recording_container(settings)
+                    await ensure_recording_container(settings, settings.recording_container_url)
                 call_automation = call_automation_client(settings)
                 _closables.extend((tables, call_automation))
                 _context = build_context(settings, call_automation=call_automation, tables=tables)
@@ -172,7 +190,7 @@ async def close() -> None:
     use(None)
 
 
-def use(context_: Context | None, verifier: Any = None) -> None:
+def use(context_: Context | None, verifier: Verifier | None = None) -> None:
     """Install a ready-made context (and verifier) for this process, e.g. in tests; None forgets them."""
     global _context, _verifier
     _context, _verifier = context_, verifier

@@ -18,7 +18,7 @@ from shared.state import StateStore
 from shared.transcripts import InMemoryTranscriptStore, TranscriptStore
 
 if TYPE_CHECKING:
-    from shared.acs import ActionRunner
+    from shared.acs import Acs
 
 
 def utc_now() -> datetime:
@@ -33,7 +33,7 @@ INSTANCE_ID = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:6]}"
 class Context:
     settings: Settings
     state: StateStore
-    acs: ActionRunner
+    acs: Acs
     routing_rules: Lookup
     orders: Lookup
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -200,7 +200,9 @@ class Engine:
             return saved
         raise StateConflict(f"call {event.call_connection_id}: {event.type} kept losing concurrent updates")
 
-    async def _decide(self, event: CallEvent, loaded: Loaded, ctx: Context, log: logging.LoggerAdapter) -> _Claimed:
+    async def _decide(
+        self, event: CallEvent, loaded: Loaded, ctx: Context, log: logging.LoggerAdapter[logging.Logger]
+    ) -> _Claimed:
         now = ctx.clock()
         state = loaded.state or await self._adopt(event, ctx)
         if state is None:

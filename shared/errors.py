@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,22 @@ class PayloadTooLarge(BadRequest):
     """The body is larger than the route accepts."""
 
     status = 413
+
+
+class NotFound(AppError):
+    """The call, participant, recording or reminder the request names is not known."""
+
+    status = 404
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+
+
+class Conflict(AppError):
+    """The call is not in a state that allows the request; the message says why."""
+
+    status = 409
 
 
 class Unauthorized(AppError):
@@ -77,3 +94,13 @@ def error_reply(exc: BaseException) -> tuple[int, str]:
         return status, str(exc)
     logger.error("Request failed (%d): %s", status, exc, exc_info=exc)
     return status, str(exc) if isinstance(exc, AppError) else "internal error"
+
+
+def error_document(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """(status, {"error": {"code", "message"}}): the one shape of every error the app's HTTP routes answer.
+
+    The code is the AppError's class name ("BadRequest"), or "InternalError" for anything unexpected.
+    """
+    status, message = error_reply(exc)
+    code = type(exc).__name__ if isinstance(exc, AppError) else "InternalError"
+    return status, {"error": {"code": code, "message": message}}

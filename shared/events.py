@@ -7,7 +7,7 @@ The Call Automation SDK ships no event models, so the field names below are the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -202,18 +202,30 @@ class _Fields:
     def fail(self, name: str, expectation: str) -> BadRequest:
         return BadRequest(f"{self.where}.{name} must be {expectation}")
 
-    def text(self, name: str, *, required: bool = False, source: Mapping[str, Any] | None = None) -> str | None:
+    def text(self, name: str, *, source: Mapping[str, Any] | None = None) -> str | None:
         value = (self.data if source is None else source).get(name)
-        if value is None and not required:
+        if value is None:
             return None
-        if not isinstance(value, str) or (required and not value):
-            raise self.fail(name, "a non-empty string" if required else "a string")
+        if not isinstance(value, str):
+            raise self.fail(name, "a string")
         return value
 
-    def shaped(self, name: str, pattern: re.Pattern[str], shape: str, *, required: bool = False) -> str | None:
+    def required_text(self, name: str) -> str:
+        value = self.data.get(name)
+        if not isinstance(value, str) or not value:
+            raise self.fail(name, "a non-empty string")
+        return value
+
+    def shaped(self, name: str, pattern: re.Pattern[str], shape: str) -> str | None:
         """A text field that must match one of the identifier shapes of shared/identifiers.py."""
-        value = self.text(name, required=required)
+        value = self.text(name)
         if value and not matches(pattern, value):
+            raise self.fail(name, shape)
+        return value
+
+    def required_shaped(self, name: str, pattern: re.Pattern[str], shape: str) -> str:
+        value = self.required_text(name)
+        if not matches(pattern, value):
             raise self.fail(name, shape)
         return value
 
@@ -233,11 +245,12 @@ class _Fields:
             raise self.fail(name, "an object")
         return value
 
-    def identifier(self, name: str, *, required: bool = False) -> Identifier | None:
+    def identifier(self, name: str) -> Identifier | None:
         value = self.data.get(name)
-        if value is None and not required:
-            return None
-        return parse_identifier(value, f"{self.where}.{name}")
+        return None if value is None else parse_identifier(value, f"{self.where}.{name}")
+
+    def required_identifier(self, name: str) -> Identifier:
+        return parse_identifier(self.data.get(name), f"{self.where}.{name}")
 
 
 def parse_identifier(value: Any, where: str = "identifier") -> Identifier:
@@ -249,7 +262,7 @@ def parse_identifier(value: Any, where: str = "identifier") -> Identifier:
     raw_id = value.get("rawId") or (f"4:{phone_number}" if phone_number else None)
     if raw_id is None and isinstance(value.get("communicationUser"), Mapping):
         raw_id = value["communicationUser"].get("id")
-    if not matches(RAW_ID, raw_id):
+    if not isinstance(raw_id, str) or not matches(RAW_ID, raw_id):
         raise BadRequest(f"{where}.rawId must be a raw id such as 4:+14255550123 or 8:acs:... (printable ASCII)")
     if raw_id.startswith("4:"):
         if not matches(PHONE_RAW_ID, raw_id):
@@ -353,7 +366,8 @@ def _transcription(f: _Fields) -> dict[str, Any]:
     }
 
 
-_PARSERS = {
+# Each typed event: its class, and the reader of the fields it adds to CallEvent's.
+_PARSERS: dict[str, tuple[type[CallEvent], Callable[[_Fields], dict[str, Any]] | None]] = {
     "RecognizeCompleted": (RecognizeCompleted, _recognize_completed),
     "RecognizeFailed": (MediaFailed, _media_failed),
     "PlayFailed": (MediaFailed, _media_failed),
@@ -403,8 +417,8 @@ def parse_cloud_event(item: Any, where: str = "event") -> CallEvent:
     if not isinstance(item, Mapping):
         raise BadRequest(f"{where} must be an object")
     envelope = _Fields(item, where)
-    event_id = envelope.shaped("id", EVENT_ID, "a non-empty string of printable ASCII", required=True)
-    full_type = envelope.text("type", required=True)
+    event_id = envelope.required_shaped("id", EVENT_ID, "a non-empty string of printable ASCII")
+    full_type = envelope.required_text("type")
     data = envelope.obj("data", required=True)
     fields_ = _Fields(data, f"{where}.data")
     short_type = full_type.removeprefix(EVENT_TYPE_PREFIX)
@@ -413,7 +427,7 @@ def parse_cloud_event(item: Any, where: str = "event") -> CallEvent:
     return event_class(
         id=event_id,
         type=short_type,
-        call_connection_id=fields_.shaped("callConnectionId", CALL_CONNECTION_ID, CALL_CONNECTION_SHAPE, required=True),
+        call_connection_id=fields_.required_shaped("callConnectionId", CALL_CONNECTION_ID, CALL_CONNECTION_SHAPE),
         server_call_id=fields_.shaped("serverCallId", SERVER_CALL_ID, "a serverCallId (base64)") or "",
         correlation_id=fields_.text("correlationId") or "",
         operation_context=fields_.text("operationContext") or None,
@@ -440,10 +454,10 @@ def parse_incoming_call(data: Mapping[str, Any], *, event_id: str = "", time: st
         raise f.fail("customContext", "an object of sipHeaders/voipHeaders maps")
     return IncomingCall(
         id=event_id,
-        caller=f.identifier("from", required=True),
-        callee=f.identifier("to", required=True),
-        server_call_id=f.shaped("serverCallId", SERVER_CALL_ID, "a serverCallId (base64)", required=True),
-        incoming_call_context=f.text("incomingCallContext", required=True),
+        caller=f.required_identifier("from"),
+        callee=f.required_identifier("to"),
+        server_call_id=f.required_shaped("serverCallId", SERVER_CALL_ID, "a serverCallId (base64)"),
+        incoming_call_context=f.required_text("incomingCallContext"),
         correlation_id=f.text("correlationId") or "",
         caller_display_name=f.text("callerDisplayName") or "",
         on_behalf_of_callee=f.identifier("onBehalfOfCallee"),
@@ -488,8 +502,8 @@ def event_grid_envelope(event: Any) -> EventGridEnvelope:
         },
         "event",
     )
-    event_id = envelope.shaped("id", EVENT_ID, "a non-empty string of printable ASCII", required=True)
-    event_type = envelope.text("type", required=True)
+    event_id = envelope.required_shaped("id", EVENT_ID, "a non-empty string of printable ASCII")
+    event_type = envelope.required_text("type")
     subject = envelope.text("subject") or ""
     when = getattr(event, "event_time", None) or getattr(event, "time", None)
     data = event.get_json()

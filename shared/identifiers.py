@@ -10,6 +10,11 @@ would match any Unicode digit (a fullwidth "1" at the end of "+1425555010"). Sou
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Annotations only (they are not evaluated at run time): typing.TypeIs arrives with Python 3.13.
+    from typing_extensions import TypeIs
 
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -35,24 +40,24 @@ CALL_CONNECTION_ID = OPAQUE_ID
 EVENT_ID = re.compile(r"\A[\x21-\x7e]{1,256}\Z")
 
 
-def is_e164(value: object) -> bool:
+def is_e164(value: object) -> TypeIs[str]:
     return isinstance(value, str) and E164.match(value) is not None
 
 
-def is_acs_user(value: object) -> bool:
+def is_acs_user(value: object) -> TypeIs[str]:
     return isinstance(value, str) and ACS_USER.match(value) is not None
 
 
-def is_target(value: object) -> bool:
+def is_target(value: object) -> TypeIs[str]:
     """Whom the app can call, add or transfer to: an E.164 number or an ACS user."""
     return is_e164(value) or is_acs_user(value)
 
 
-def is_phone_raw_id(value: object) -> bool:
+def is_phone_raw_id(value: object) -> TypeIs[str]:
     return isinstance(value, str) and PHONE_RAW_ID.match(value) is not None
 
 
-def is_raw_id(value: object) -> bool:
+def is_raw_id(value: object) -> TypeIs[str]:
     return isinstance(value, str) and RAW_ID.match(value) is not None
 
 

@@ -88,11 +88,11 @@ def install_phone_number_masking() -> None:
     logging.setLogRecordFactory(masking_factory)
 
 
-class CallLogger(logging.LoggerAdapter):
+class CallLogger(logging.LoggerAdapter[logging.Logger]):
     """A logger adapter that adds the call's identifiers to every record it emits."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        kwargs["extra"] = {**self.extra, **kwargs.get("extra", {})}
+        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
         return msg, kwargs
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient
 
 
 class Lookup(Protocol):
@@ -19,7 +22,7 @@ class Lookup(Protocol):
 class TableLookup:
     """A Lookup on one Azure Table: PartitionKey is the key, RowKey names the kind of row."""
 
-    def __init__(self, table: Any, row_key: str) -> None:
+    def __init__(self, table: TableClient, row_key: str) -> None:
         self._table = table
         self._row_key = row_key
 

@@ -7,9 +7,12 @@ handler finds the caller's pairing, and the peer to dial, with one point read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,7 +36,7 @@ class Pairings(Protocol):
 
 
 class TablePairings:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: TableClient) -> None:
         self._table = table
 
     async def find(self, *, proxy: str, caller: str) -> tuple[str, str] | None:

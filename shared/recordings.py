@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
@@ -22,6 +22,9 @@ from azure.data.tables import UpdateMode
 from shared.errors import BadRequest
 from shared.settings import Settings
 from shared.state import table_key
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient
 
 EVENT_TYPE = "RecordingFileStatusUpdated"
 OWNER_ROW = "owner"
@@ -282,7 +285,7 @@ class InMemoryRecordingIndex:
 class TableRecordingIndex:
     """A RecordingIndex on one Azure Table (azure.data.tables.aio TableClient)."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: TableClient) -> None:
         self._table = table
 
     async def put_owner(self, owner: RecordingOwner) -> None:

@@ -9,10 +9,16 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from handlers.call_routing import RoutingRule
-from shared.clients import build_context, ensure_tables, load_settings, table_service_client
+from shared.clients import (
+    build_context,
+    call_automation_client,
+    ensure_tables,
+    load_settings,
+    table_service_client,
+)
 from shared.context import Context
 from shared.pairings import Pairing
+from shared.routing_rules import RoutingRule
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +60,9 @@ async def seed_demo_data(ctx: Context) -> None:
 
 async def main() -> None:
     settings = load_settings()
-    async with table_service_client(settings) as tables:
+    async with table_service_client(settings) as tables, call_automation_client(settings) as call_automation:
         await ensure_tables(tables, settings)
-        ctx = build_context(settings, call_automation=None, tables=tables)
-        await seed_demo_data(ctx)
+        await seed_demo_data(build_context(settings, call_automation=call_automation, tables=tables))
     logger.info("Seeded %d routing rule(s) and %d order(s)", len(DEMO_RULES), len(DEMO_ORDERS))
 
 

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -27,6 +27,9 @@ from azure.data.tables import UpdateMode
 from shared.actions import Action, action_from_dict
 from shared.errors import StateConflict
 from shared.storage_errors import StorageFailure, reraise_unless
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient
 
 STATE_ROW = "state"
 INCOMING_ROW = "incoming"
@@ -318,7 +321,7 @@ class InMemoryStateStore:
 class TableStateStore:
     """A StateStore on one Azure Table (azure.data.tables.aio TableClient)."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: TableClient) -> None:
         self._table = table
 
     async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:

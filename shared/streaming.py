@@ -6,8 +6,7 @@ flows in MEDIA_STREAMING_ENABLED_FLOWS / TRANSCRIPTION_ENABLED_FLOWS start them 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared.settings import Settings
@@ -26,26 +25,25 @@ def transport_url(settings: Settings) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def call_options(flow: str, settings: Settings) -> Mapping[str, Any]:
-    """SDK keyword arguments (media_streaming, transcription) for answering or placing a call of flow."""
-    if not settings.receiver_websocket_url:
-        return {}
-    from azure.communication.callautomation import MediaStreamingOptions, TranscriptionOptions
+@dataclass(frozen=True)
+class CallStreaming:
+    """The media streaming and transcription a call is answered or placed with, and whether each starts at once."""
 
-    url = transport_url(settings)
-    return {
-        # DTMF tones stay off: card digits keyed in the IVR must not leave ACS through the stream.
-        "media_streaming": MediaStreamingOptions(
-            transport_url=url,
-            transport_type="websocket",
-            content_type="audio",
-            audio_channel_type=settings.media_streaming_audio_channel,
-            start_media_streaming=flow in settings.media_streaming_enabled_flows,
-        ),
-        "transcription": TranscriptionOptions(
-            transport_url=url,
-            transport_type="websocket",
-            locale=settings.transcription_locale,
-            start_transcription=flow in settings.transcription_enabled_flows,
-        ),
-    }
+    transport_url: str
+    audio_channel: str
+    locale: str
+    start_media_streaming: bool
+    start_transcription: bool
+
+
+def call_streaming(flow: str, settings: Settings) -> CallStreaming | None:
+    """What a call of flow streams to the receiver (shared/acs.py turns it into the SDK's options); None without one."""
+    if not settings.receiver_websocket_url:
+        return None
+    return CallStreaming(
+        transport_url=transport_url(settings),
+        audio_channel=settings.media_streaming_audio_channel,
+        locale=settings.transcription_locale,
+        start_media_streaming=flow in settings.media_streaming_enabled_flows,
+        start_transcription=flow in settings.transcription_enabled_flows,
+    )

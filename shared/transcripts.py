@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.data.tables import UpdateMode
 
 from shared.state import table_key
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient
 
 TICKS_PER_SECOND = 10_000_000
 
@@ -90,7 +93,7 @@ class InMemoryTranscriptStore:
 class TableTranscriptStore:
     """A TranscriptStore on one Azure Table (azure.data.tables.aio TableClient)."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: TableClient) -> None:
         self._table = table
 
     async def add(self, line: TranscriptLine) -> None:

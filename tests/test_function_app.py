@@ -77,7 +77,7 @@ async def test_incoming_call_is_answered(app_context):
 
     await deliver_incoming_call(envelope)
 
-    assert acs.names() == ["answer_call"] and len(store.states) == 1
+    assert acs.names() == ["answer"] and len(store.states) == 1
 
 
 async def test_malformed_incoming_call_is_logged_and_dropped(app_context, caplog):
@@ -98,7 +98,7 @@ async def test_callback_for_a_known_call_is_acted_on(app_context):
     response = await post([callback("call_connected", call_connection_id=call)])
 
     assert response.status_code == 200
-    assert acs.names()[-2:] == ["play_media", "start_recognizing_media"]
+    assert acs.names()[-2:] == ["play", "recognize"]
 
 
 async def test_bad_json_is_400_with_a_message(app_context):
@@ -134,14 +134,15 @@ async def test_handler_error_is_500_without_leaking_details(app_context, monkeyp
     monkeypatch.setattr(store, "load", broken)
     response = await post([callback("call_connected", call_connection_id=call)])
 
-    assert response.status_code == 500 and response.get_body() == b"internal error"
+    assert response.status_code == 500
+    assert json.loads(response.get_body()) == {"error": {"code": "InternalError", "message": "internal error"}}
 
 
 async def test_an_action_acs_refuses_is_acknowledged_and_left_to_the_watchdog(app_context):
     _, acs, store = app_context
     await deliver_incoming_call(payload("incoming_call")[0])
     [call] = acs.answered.values()
-    acs.fail_with["play_media"] = RuntimeError("ACS refused")
+    acs.fail_with["play"] = RuntimeError("ACS refused")
 
     response = await post([callback("call_connected", call_connection_id=call)])
 
@@ -159,7 +160,7 @@ async def test_duplicate_delivery_is_a_no_op(app_context):
     first, second = await post(body), await post(body)
 
     assert (first.status_code, second.status_code) == (200, 200)
-    assert acs.names().count("play_media") == 1
+    assert acs.names().count("play") == 1
 
 
 async def test_state_conflicts_are_503_so_acs_retries(app_context, monkeypatch):
@@ -178,10 +179,12 @@ async def test_state_conflicts_are_503_so_acs_retries(app_context, monkeypatch):
 
 
 def test_cold_import_leaves_the_heavy_sdks_for_the_first_invocation():
+    """And the HTTP API (pydantic, its operations) for its first request: a callback's cold start never pays for it."""
     import subprocess
     import sys
 
     heavy = ["azure.communication.callautomation", "azure.identity", "aiohttp", "jwt", "azure.storage.blob"]
+    heavy += ["pydantic", "shared.api_runtime", "handlers.api.calls"]
     probe = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
@@ -205,7 +208,7 @@ async def test_cloud_event_schema_incoming_call_is_answered(app_context):
 
     await FUNCTIONS["incoming_call"](event)
 
-    assert acs.names() == ["answer_call"] and len(store.states) == 1
+    assert acs.names() == ["answer"] and len(store.states) == 1
 
 
 async def test_incoming_call_with_a_lone_surrogate_is_acknowledged_not_retried(app_context):
@@ -227,7 +230,7 @@ class AcsAnswer(HttpResponseError):
 
 async def test_incoming_call_acs_refuses_for_good_is_acknowledged(app_context, caplog):
     _, acs, _ = app_context
-    acs.fail_with["answer_call"] = AcsAnswer(400)  # e.g. an expired incomingCallContext: no retry can help
+    acs.fail_with["answer"] = AcsAnswer(400)  # e.g. an expired incomingCallContext: no retry can help
 
     await deliver_incoming_call(payload("incoming_call")[0])
 
@@ -236,7 +239,7 @@ async def test_incoming_call_acs_refuses_for_good_is_acknowledged(app_context, c
 
 async def test_incoming_call_acs_failing_for_now_is_retried(app_context):
     _, acs, _ = app_context
-    acs.fail_with["answer_call"] = AcsAnswer(503)
+    acs.fail_with["answer"] = AcsAnswer(503)
 
     with pytest.raises(HttpResponseError):
         await deliver_incoming_call(payload("incoming_call")[0])

@@ -6,7 +6,8 @@ from handlers.ivr import steps
 from shared.actions import AddParticipant, CancelAllMedia, HangUp, Play, Prompt
 from shared.engine import Transition, Turn
 from shared.events import ParticipantsUpdated
-from shared.settings import E164, Settings
+from shared.identifiers import E164
+from shared.settings import Settings
 
 
 def connect_to_agent(settings: Settings) -> Transition:

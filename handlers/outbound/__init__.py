@@ -12,13 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from shared.acs import identifier
+from shared.acs import Connect, Headers, Locator, NewCall, PlacedCall
 from shared.context import Context
 from shared.deadlines import DEFAULT_INVITATION_SECONDS
 from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
 from shared.errors import BadRequest, StateConflict
-from shared.settings import E164, Settings
+from shared.identifiers import E164
+from shared.settings import Settings
 from shared.state import ENDED, CallState
+from shared.streaming import call_streaming
 
 # First step of every call the app places or joins, until CallConnected.
 DIALLING = "dialling"
@@ -43,43 +45,46 @@ async def dial(
     data: Mapping[str, Any],
     caller_id: str | None = None,
     display_name: str | None = None,
-    request_options: Mapping[str, Any] | None = None,
-) -> Any:
-    """Place a call to one target (1:1) or several (group call) and create its state; returns ACS's properties."""
-    participants = [identifier(target) for target in targets]
-    properties = await ctx.acs.client.create_call(
-        participants[0] if len(participants) == 1 else participants,
-        ctx.settings.callback_url,
-        source_caller_id_number=identifier(caller_id) if caller_id else None,
-        source_display_name=display_name,
-        operation_context=flow,
-        cognitive_services_endpoint=ctx.settings.cognitive_services_endpoint,
-        **ctx.acs.call_options(flow),
-        **(request_options or {}),
+    headers: Headers = None,
+) -> PlacedCall:
+    """Place a call to one target (1:1) or several (group call) and create its state."""
+    settings = ctx.settings
+    request = NewCall(
+        targets=tuple(targets),
+        callback_url=settings.callback_url,
+        flow=flow,
+        caller_id=caller_id,
+        display_name=display_name,
+        cognitive_services_endpoint=settings.cognitive_services_endpoint,
+        streaming=call_streaming(flow, settings),
     )
-    await start(ctx, properties.call_connection_id, flow, {**data, "targets": list(targets)})
-    return properties
+    placed = await ctx.acs.create_call(request, headers)
+    await start(ctx, placed.call_connection_id, flow, {**data, "targets": list(targets)})
+    return placed
 
 
 async def connect(
     ctx: Context,
     *,
-    locator: Mapping[str, str],
+    locator: Locator,
+    locator_id: str,
     flow: str,
     data: Mapping[str, Any],
-    request_options: Mapping[str, Any] | None = None,
-) -> Any:
-    """Join an ongoing call or room (locator: server_call_id, group_call_id or room_id) and create its state."""
-    properties = await ctx.acs.client.connect_call(
-        ctx.settings.callback_url,
-        operation_context=flow,
-        cognitive_services_endpoint=ctx.settings.cognitive_services_endpoint,
-        **ctx.acs.call_options(flow),
-        **locator,
-        **(request_options or {}),
+    headers: Headers = None,
+) -> PlacedCall:
+    """Join an ongoing call or room (by its server call id, group call id or room id) and create its state."""
+    settings = ctx.settings
+    request = Connect(
+        locator=locator,
+        locator_id=locator_id,
+        callback_url=settings.callback_url,
+        flow=flow,
+        cognitive_services_endpoint=settings.cognitive_services_endpoint,
+        streaming=call_streaming(flow, settings),
     )
-    await start(ctx, properties.call_connection_id, flow, data)
-    return properties
+    placed = await ctx.acs.connect_call(request, headers)
+    await start(ctx, placed.call_connection_id, flow, data)
+    return placed
 
 
 async def start(ctx: Context, call_connection_id: str, flow: str, data: Mapping[str, Any]) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 from handlers.outbound import DIALLING, connected
 from shared.actions import HangUp, SendDtmf
 from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
-from shared.errors import BadRequest
 from shared.state import CallState
 from shared.validation import MAX_DTMF_TONES, tones
 
@@ -25,20 +24,27 @@ HANGING_UP = "hanging-up"
 MAX_STEPS = 50
 
 
-def parse_sequence(value: Any, where: str) -> list[list[str]]:
-    """ "1,2#" or ["1", "2#"] as steps of ACS Tone names, each at most 18 tones long."""
+SEQUENCE_EXPECTATION = f'must be keys such as "1,2#" or a list of 1 to {MAX_STEPS} steps such as ["1", "2#"]'
+
+
+def parse_sequence(value: Any) -> list[list[str]]:
+    """ "1,2#" or ["1", "2#"] as steps of ACS Tone names, each at most 18 tones long; ValueError says what is wrong
+    (from the field on: "[1] holds 'x', ...")."""
     steps = value.split(",") if isinstance(value, str) else value
     if not isinstance(steps, list) or not 1 <= len(steps) <= MAX_STEPS:
-        raise BadRequest(f'{where} must be keys such as "1,2#" or a list of 1 to {MAX_STEPS} steps such as ["1", "2#"]')
+        raise ValueError(SEQUENCE_EXPECTATION)
     parsed: list[list[str]] = []
     for index, step in enumerate(steps):
         if not isinstance(step, str):
-            raise BadRequest(f"{where}[{index}] must be a string of keys")
+            raise ValueError(f"[{index}] must be a string of keys")
         keys = step.replace(" ", "")
         for start in range(0, len(keys), MAX_DTMF_TONES):
-            parsed.append(list(tones(keys[start : start + MAX_DTMF_TONES], f"{where}[{index}]")))
+            try:
+                parsed.append(list(tones(keys[start : start + MAX_DTMF_TONES])))
+            except ValueError as exc:
+                raise ValueError(f"[{index}] {exc}") from None
     if not parsed:
-        raise BadRequest(f"{where} has no keys to send")
+        raise ValueError("has no keys to send")
     return parsed
 
 

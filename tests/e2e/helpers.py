@@ -17,9 +17,9 @@ from azure.data.tables import TableClient, TableServiceClient
 
 from devhost.stack import INCOMING_CALL_FUNCTION, LocalStack
 from emulator.control_client import EmulatorControl
-from handlers.call_routing import RoutingRule
 from shared.clients import load_settings
 from shared.engine import split_context
+from shared.routing_rules import RoutingRule
 from shared.settings import Settings
 from shared.state import INCOMING_ROW, STATE_ROW, incoming_partition, table_key
 

@@ -121,3 +121,15 @@ def test_bad_requests_name_what_is_wrong(stack: LocalStack, control: EmulatorCon
     assert status == 404 and body["error"]["message"].startswith("ACS rejected the request")
     status, body = api.post("/calls/connect", {"serverCallId": "x", "roomId": "y"})
     assert status == 400 and "exactly one of serverCallId" in body["error"]["message"]
+
+
+def test_the_document_is_served_and_every_other_path_answers_in_the_error_shape(stack: LocalStack) -> None:
+    api = Api(stack)
+
+    status, document = api.get("/openapi.json")
+    assert status == 200 and "/calls/{callId}/transfer" in document["paths"]
+    assert api.get("/nowhere")[0] == 404
+    status, body = api.request("PUT", "/calls/call-1")
+    assert status == 405 and body["error"]["code"] == "MethodNotAllowed"
+    status, body = api.get("/callbacks")  # the callback route takes POST only; the API's catch-all answers
+    assert status == 404 and set(body["error"]) == {"code", "message"}

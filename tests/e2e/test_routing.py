@@ -10,7 +10,7 @@ import pytest
 from devhost.stack import LocalStack
 from emulator.control_client import EmulatorControl
 from emulator.scripting import ScriptedCaller
-from handlers.call_routing import RoutingRule
+from shared.routing_rules import RoutingRule
 from tests.e2e.helpers import (
     app_connection_id,
     callback_types,

@@ -1,15 +1,11 @@
-"""How the HTTP API answers failures: field-named 400s, ACS errors mapped to statuses, never a traceback."""
+"""How the HTTP API answers failures: field-named 400s, ACS errors mapped to statuses, one JSON shape everywhere."""
 
-import json
-
-import azure.functions as func
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
-from shared import api, clients
-from shared.api import Reply
+from shared import api_runtime
 from shared.errors import BadRequest
-from tests.fixtures.outbound_fakes import outbound_context
+from tests.fixtures.outbound_fakes import api, outbound_context
 
 
 def acs_error(status: int, code: str = "8522", message: str = "Call not found.") -> HttpResponseError:
@@ -32,36 +28,31 @@ def acs_error(status: int, code: str = "8522", message: str = "Call not found.")
     ],
 )
 def test_failures_become_json_errors(exc, status, code):
-    got_status, body, _ = api.error_body(exc)
+    got_status, body, _ = api_runtime.error_body(exc)
 
     assert got_status == status and body["error"]["code"] == code
     assert "secret detail" not in body["error"]["message"]
 
 
-@pytest.fixture
-def app_context():
+def test_throttling_passes_retry_after_on():
+    error = acs_error(429, "429", "Too many requests")
+    error.response = type("Response", (), {"headers": {"Retry-After": "7"}})()
+
+    assert api_runtime.error_body(error)[0::2] == (429, {"Retry-After": "7"})
+
+
+async def test_malformed_json_is_a_400_not_a_traceback():
     ctx, _, _ = outbound_context()
-    clients.use(ctx)
-    yield ctx
-    clients.use(None)
+
+    status, body = await api(ctx, "POST", "calls", b"{nope")
+
+    assert status == 400 and body["error"]["message"].startswith("body is not valid JSON")
 
 
-def http(body: bytes, headers: dict | None = None) -> func.HttpRequest:
-    return func.HttpRequest(method="POST", url="http://app/api/calls", body=body, headers=headers or {})
+async def test_acs_failing_during_an_operation_is_answered_in_the_same_shape():
+    ctx, acs, _ = outbound_context()
+    acs.fail_with["transfer"] = acs_error(500, "9999", "Unknown")
 
+    status, body = await api(ctx, "POST", "calls/{callId}/transfer", {"target": "+14255550143"}, callId="call-1")
 
-async def echo(request, ctx) -> Reply:
-    return Reply(201, {"key": request.idempotency_key, "body": dict(request.body.data)})
-
-
-async def test_run_answers_json_and_reads_the_idempotency_key(app_context):
-    response = await api.run(http(b'{"a": 1}', {"Idempotency-Key": "k-1"}), echo)
-
-    assert response.status_code == 201 and json.loads(response.get_body()) == {"key": "k-1", "body": {"a": 1}}
-
-
-async def test_malformed_json_is_a_400_not_a_traceback(app_context):
-    response = await api.run(http(b"{nope"), echo)
-
-    assert response.status_code == 400
-    assert json.loads(response.get_body())["error"]["message"].startswith("body is not valid JSON")
+    assert (status, body) == (502, {"error": {"code": "9999", "message": "ACS failed (500): Unknown"}})

@@ -1,23 +1,19 @@
-"""HTTP API, recording and streaming: what reaches ACS, what is noted, and the 404/409/400 answers."""
+"""HTTP API, recording and streaming: what the app asks of ACS, what is noted, and the 404/409/400 answers."""
 
 from types import SimpleNamespace
 
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from handlers import api_recordings, api_streaming
-from handlers.api_recordings import Conflict
-from shared.api import ApiRequest, NotFound
-from shared.errors import BadRequest
+from shared.actions import StartRecording
 from shared.recordings import IndexedRecording
 from shared.transcripts import TranscriptLine
-from shared.validation import Body
-from tests.fixtures.fakes import answered_call, deliver
+from tests.fixtures.fakes import acs_not_found, answered_call, deliver
+from tests.fixtures.outbound_fakes import api
 from tests.fixtures.recording_fakes import recording_context
 
-
-def request(call, body=None):
-    return ApiRequest(body=Body(body or {}), params={"callId": call})
+RECORDING = "calls/{callId}/recording"
+TRANSCRIPTION = "calls/{callId}/transcription"
 
 
 async def recorded_call(**settings):
@@ -35,8 +31,10 @@ async def test_starting_a_second_recording_is_a_conflict():
     ctx, acs, store, call = await recorded_call()
     recording_id = store.states[call].data["recording"]["id"]
 
-    with pytest.raises(Conflict, match=f"already being recorded \\(recording {recording_id}\\)"):
-        await api_recordings.start(request(call), ctx)
+    status, answer = await api(ctx, "POST", RECORDING, callId=call)
+
+    assert status == 409 and answer["error"]["code"] == "Conflict"
+    assert answer["error"]["message"] == f"call {call} is already being recorded (recording {recording_id})"
     assert acs.ops == []
 
 
@@ -44,35 +42,49 @@ async def test_acs_refusing_a_duplicate_start_is_a_conflict_too():
     ctx, acs, _, call = await recorded_call(recording_enabled_flows=())
     duplicate = HttpResponseError(message="A recording is already in progress for this call.")
     duplicate.error = SimpleNamespace(code="8559")
-    acs.fail_with["start_recording"] = duplicate
+    acs.fail_with["start-recording"] = duplicate
 
-    with pytest.raises(Conflict, match="already in progress"):
-        await api_recordings.start(request(call), ctx)
+    status, answer = await api(ctx, "POST", RECORDING, callId=call)
+
+    assert status == 409 and "already in progress" in answer["error"]["message"]
 
 
 async def test_an_agent_starts_a_recording_with_its_own_options():
     ctx, acs, store, call = await recorded_call(recording_enabled_flows=())
 
-    reply = await api_recordings.start(request(call, {"format": "mp3", "pauseOnStart": True}), ctx)
+    status, answer = await api(ctx, "POST", RECORDING, {"format": "mp3", "pauseOnStart": True}, callId=call)
 
-    [start] = acs.calls("start_recording")
-    assert start.kwargs["recording_format_type"] == "mp3" and start.kwargs["pause_on_start"] is True
-    assert reply.status == 202 and reply.body["recordingId"] == store.states[call].data["recording"]["id"]
+    [start] = acs.actions(StartRecording)
+    assert start.format == "mp3" and start.pause_on_start is True
+    assert status == 202 and answer == {
+        "recordingId": store.states[call].data["recording"]["id"],
+        "pausedOnStart": True,
+    }
     assert store.states[call].data["recording"]["wanted"] == "paused"
 
 
 @pytest.mark.parametrize(
-    ("body", "error", "message"),
+    ("body", "status", "message"),
     [
-        ({"format": "ogg"}, BadRequest, "format must be one of wav, mp3, mp4"),
-        ({"channel": "unmixed", "format": "mp3"}, Conflict, "cannot record unmixed audio as mp3"),
+        ({"format": "ogg"}, 400, "format must be one of wav, mp3, mp4"),
+        ({"pauseOnStart": "yes"}, 400, "pauseOnStart must be true or false"),
+        ({"channel": "unmixed", "format": "mp3"}, 409, "ACS cannot record unmixed audio as mp3"),
     ],
 )
-async def test_start_options_are_validated(body, error, message):
+async def test_start_options_are_validated(body, status, message):
     ctx, _, _, call = await recorded_call(recording_enabled_flows=())
 
-    with pytest.raises(error, match=message):
-        await api_recordings.start(request(call, body), ctx)
+    answered, answer = await api(ctx, "POST", RECORDING, body, callId=call)
+
+    assert answered == status and answer["error"]["message"].startswith(message)
+
+
+async def test_an_unknown_call_is_404():
+    ctx, _, _, _ = await recorded_call()
+
+    status, answer = await api(ctx, "POST", RECORDING + "/pause", callId="nobody")
+
+    assert status == 404 and answer["error"] == {"code": "NotFound", "message": "call nobody is not known to this app"}
 
 
 async def test_resuming_while_the_caller_keys_a_card_is_refused():
@@ -80,8 +92,9 @@ async def test_resuming_while_the_caller_keys_a_card_is_refused():
     await deliver(ctx, "recognize_completed_choice", call, choiceResult={"label": "pay-bill"})
     acs.ops.clear()
 
-    with pytest.raises(Conflict, match="keying sensitive digits"):
-        await api_recordings.resume(request(call), ctx)
+    status, answer = await api(ctx, "POST", RECORDING + "/resume", callId=call)
+
+    assert status == 409 and "keying sensitive digits" in answer["error"]["message"]
     assert acs.ops == []
 
 
@@ -92,28 +105,41 @@ async def test_pausing_a_recording_acs_has_not_named_yet_learns_its_id_by_replay
     [recording_id] = acs.recordings.values()
     acs.ops.clear()
 
-    reply = await api_recordings.pause(request(call), ctx)
+    status, answer = await api(ctx, "POST", RECORDING + "/pause", callId=call)
 
-    assert reply.body["recordingId"] == recording_id
-    assert acs.names() == ["start_recording", "pause_recording"] and len(acs.recordings) == 1
+    assert status == 202 and answer == {"recordingId": recording_id, "wanted": "paused"}
+    assert acs.names() == ["start-recording", "pause-recording"] and len(acs.recordings) == 1
 
 
 async def test_pause_resume_and_stop_reach_acs_and_are_noted():
     ctx, acs, store, call = await recorded_call()
     recording_id = store.states[call].data["recording"]["id"]
 
-    await api_recordings.pause(request(call), ctx)
+    await api(ctx, "POST", RECORDING + "/pause", callId=call)
     assert store.states[call].data["recording"]["wanted"] == "paused"
-    await api_recordings.resume(request(call), ctx)
-    assert (await api_recordings.stop(request(call), ctx)).status == 204
+    await api(ctx, "POST", RECORDING + "/resume", callId=call)
+    assert await api(ctx, "DELETE", RECORDING, callId=call) == (204, None)
 
-    assert [(op.name, op.args) for op in acs.ops] == [
-        ("pause_recording", (recording_id,)),
-        ("resume_recording", (recording_id,)),
-        ("stop_recording", (recording_id,)),
+    assert [(op.name, op.request) for op in acs.ops] == [
+        ("pause-recording", recording_id),
+        ("resume-recording", recording_id),
+        ("stop-recording", recording_id),
     ]
-    with pytest.raises(Conflict, match="is not being recorded"):
-        await api_recordings.stop(request(call), ctx)
+    status, answer = await api(ctx, "DELETE", RECORDING, callId=call)
+    assert status == 409 and "is not being recorded" in answer["error"]["message"]
+
+
+async def test_a_recording_that_has_stopped_is_404_from_the_api_but_skipped_by_the_flow():
+    """One path for pausing (Acs.change_recording): the API reports ACS's 404, the flow carries on without it."""
+    ctx, acs, store, call = await recorded_call()
+    acs.fail_with["pause-recording"] = acs_not_found("Recording not found")
+
+    status, answer = await api(ctx, "POST", RECORDING + "/pause", callId=call)
+    assert status == 404 and answer["error"]["message"] == "ACS rejected the request: Recording not found"
+
+    acs.fail_with["pause-recording"] = acs_not_found("Recording not found")
+    await deliver(ctx, "recognize_completed_choice", call, choiceResult={"label": "pay-bill"})
+    assert store.states[call].step == "card-number" and acs.names()[-2:] == ["pause-recording", "recognize"]
 
 
 async def test_recordings_of_a_call_list_finished_ones_and_the_current_one():
@@ -132,41 +158,45 @@ async def test_recordings_of_a_call_list_finished_ones_and_the_current_one():
     )
     await ctx.recordings.put(finished)
 
-    reply = await api_recordings.list_recordings(request(call), ctx)
+    status, answer = await api(ctx, "GET", "calls/{callId}/recordings", callId=call)
 
-    assert reply.body["current"]["id"] == store.states[call].data["recording"]["id"]
-    assert [r["recordingId"] for r in reply.body["recordings"]] == ["old"]
-    with pytest.raises(NotFound, match="call nobody is not known to this app"):
-        await api_recordings.list_recordings(request("nobody"), ctx)
+    assert status == 200 and answer["current"]["id"] == store.states[call].data["recording"]["id"]
+    assert [r["recordingId"] for r in answer["recordings"]] == ["old"]
+    missing = await api(ctx, "GET", "calls/{callId}/recordings", callId="nobody")
+    assert missing == (404, {"error": {"code": "NotFound", "message": "call nobody is not known to this app"}})
 
 
 async def test_streaming_and_transcription_requests_reach_the_call():
     ctx, acs, store, call = await recorded_call(recording_enabled_flows=())
 
-    await api_streaming.start_media_streaming(request(call), ctx)
-    await api_streaming.stop_media_streaming(request(call), ctx)
-    await api_streaming.start_transcription(request(call), ctx)
-    await api_streaming.update_transcription(request(call, {"locale": "de-DE"}), ctx)
-    await api_streaming.stop_transcription(request(call), ctx)
-
-    assert acs.names() == [
-        "start_media_streaming",
-        "stop_media_streaming",
-        "start_transcription",
-        "update_transcription",
-        "stop_transcription",
+    answers = [
+        await api(ctx, "POST", "calls/{callId}/media-streaming", callId=call),
+        await api(ctx, "DELETE", "calls/{callId}/media-streaming", callId=call),
+        await api(ctx, "POST", TRANSCRIPTION, callId=call),
+        await api(ctx, "PATCH", TRANSCRIPTION, {"locale": "de-DE"}, callId=call),
+        await api(ctx, "DELETE", TRANSCRIPTION, callId=call),
     ]
-    assert acs.calls("start_transcription")[0].kwargs["locale"] == "en-US"
+
+    assert [op.request for op in acs.ops] == [
+        (True, "api-media-streaming"),
+        (False, "api-media-streaming"),
+        ("start", "en-US", "api-transcription"),
+        ("update", "de-DE", "api-transcription"),
+        ("stop", None, "api-transcription"),
+    ]
+    assert answers[2] == (202, {"transcription": "starting", "locale": "en-US"})
+    assert answers[1] == (202, {"mediaStreaming": "stopping"})
     assert store.states[call].data["transcription"]["locale"] == "de-DE"
 
 
 async def test_streaming_without_a_receiver_is_refused_and_locales_are_checked():
     ctx, _, _, call = await recorded_call(recording_enabled_flows=(), receiver_websocket_url=None)
 
-    with pytest.raises(Conflict, match="set RECEIVER_WEBSOCKET_URL"):
-        await api_streaming.start_media_streaming(request(call), ctx)
-    with pytest.raises(BadRequest, match="locale must be a locale"):
-        await api_streaming.update_transcription(request(call, {"locale": "german"}), ctx)
+    refused = await api(ctx, "POST", "calls/{callId}/media-streaming", callId=call)
+    german = await api(ctx, "PATCH", TRANSCRIPTION, {"locale": "german"}, callId=call)
+
+    assert refused[0] == 409 and "set RECEIVER_WEBSOCKET_URL" in refused[1]["error"]["message"]
+    assert german == (400, {"error": {"code": "BadRequest", "message": 'locale must be a locale such as "en-US"'}})
 
 
 async def test_the_transcript_lists_lines_in_speaking_order():
@@ -175,8 +205,10 @@ async def test_the_transcript_lists_lines_in_speaking_order():
         line = TranscriptLine(call_connection_id=call, offset=offset, duration=5_000_000, text=text, confidence=0.9)
         await ctx.transcripts.add(line)
 
-    reply = await api_streaming.get_transcript(request(call), ctx)
+    status, answer = await api(ctx, "GET", "calls/{callId}/transcript", callId=call)
 
-    assert [(line["text"], line["offsetSeconds"]) for line in reply.body["lines"]] == [("first", 1.0), ("second", 3.0)]
-    with pytest.raises(NotFound):
-        await api_streaming.get_transcript(request("nobody"), ctx)
+    assert status == 200 and [(line["text"], line["offsetSeconds"]) for line in answer["lines"]] == [
+        ("first", 1.0),
+        ("second", 3.0),
+    ]
+    assert (await api(ctx, "GET", "calls/{callId}/transcript", callId="nobody"))[0] == 404

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from handlers.call_routing import RoutingRule, decide_route, is_open
+from handlers.call_routing import decide_route, is_open
+from shared.routing_rules import RoutingRule
 from tests.fixtures.fakes import incoming_call, settings
 
 NOON = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.call_routing import RoutingRule
+from shared.routing_rules import RoutingRule
 from shared.seed import put_routing_rule
 from tests.fixtures.fakes import dispatch, incoming_call, make_context
 
@@ -13,10 +13,10 @@ async def test_call_to_the_demo_line_is_answered_into_the_ivr():
     await dispatch(incoming_call(), ctx)
 
     [answer] = acs.ops
-    assert answer.name == "answer_call"
-    assert answer.args[1] == "https://app.example/api/callbacks"
-    assert answer.kwargs["operation_context"] == "ivr"
-    assert answer.kwargs["cognitive_services_endpoint"] == "https://ai.example"
+    assert answer.name == "answer"
+    assert answer.request.callback_url == "https://app.example/api/callbacks"
+    assert answer.request.flow == "ivr"
+    assert answer.request.cognitive_services_endpoint == "https://ai.example"
     [state] = store.states.values()
     assert (state.flow, state.step, state.data["caller"]) == ("ivr", "answering", "4:+18447649276")
     assert next(iter(store.incoming.values())).outcome == "answered"
@@ -28,20 +28,20 @@ async def test_redelivered_incoming_call_is_answered_once():
     await dispatch(incoming_call(), ctx)
     await dispatch(incoming_call(), ctx)
 
-    assert acs.names() == ["answer_call"]
+    assert acs.names() == ["answer"]
     assert len(store.states) == 1
 
 
 async def test_retry_after_a_crash_before_bookkeeping_reuses_the_repeatability_id():
     ctx, acs, store = make_context()
-    acs.fail_with["answer_call"] = TimeoutError("answer timed out")
+    acs.fail_with["answer"] = TimeoutError("answer timed out")
     with pytest.raises(TimeoutError):
         await dispatch(incoming_call(), ctx)
 
     await dispatch(incoming_call(), ctx)
 
-    first, second = acs.calls("answer_call")
-    assert first.kwargs["headers"] == second.kwargs["headers"]
+    first, second = acs.calls("answer")
+    assert first.headers == second.headers
     assert len(store.states) == 1
 
 
@@ -53,7 +53,7 @@ async def test_busy_line_is_rejected_and_redelivery_does_not_reject_again():
     await dispatch(incoming_call(), ctx)
 
     [reject] = acs.ops
-    assert reject.name == "reject_call" and reject.kwargs["call_reject_reason"] == "busy"
+    assert reject.name == "reject" and reject.request == "busy"
 
 
 async def test_forwarding_number_redirects_to_an_acs_user():
@@ -63,5 +63,5 @@ async def test_forwarding_number_redirects_to_an_acs_user():
     await dispatch(incoming_call(), ctx)
 
     [redirect] = acs.ops
-    assert redirect.name == "redirect_call" and redirect.args[1].raw_id == "8:acs:r_user"
+    assert redirect.name == "redirect" and redirect.request == "8:acs:r_user"
     assert store.states == {}

@@ -3,8 +3,8 @@
 from dataclasses import replace
 
 from handlers import engine
-from handlers.call_routing import RoutingRule
 from shared.pairings import InMemoryPairings, Pairing
+from shared.routing_rules import RoutingRule
 from tests.fixtures.fakes import deliver, dispatch, incoming_call, make_context, present
 
 PROXY, BUYER, SELLER = "+18005550142", "+14255550101", "+14255550102"
@@ -19,7 +19,7 @@ def context():
 
 async def connected_masked_call(ctx):
     await dispatch(incoming_call(caller=BUYER, callee=PROXY), ctx)
-    [call] = ctx.acs.client.answered.values()
+    [call] = ctx.acs.answered.values()
     await deliver(ctx, "call_connected", call, operationContext="masking")
     return call
 
@@ -35,10 +35,10 @@ async def test_the_peer_is_invited_from_the_proxy_number_with_the_pairing_named(
     ctx, acs, store = context()
     call = await connected_masked_call(ctx)
 
-    [invite] = acs.calls("add_participant")
-    assert invite.args[0].raw_id == f"4:{SELLER}"
-    assert invite.kwargs["source_caller_id_number"].raw_id == f"4:{PROXY}"
-    assert invite.kwargs["sip_headers"] == {"X-MS-Custom-Pairing": "order-1001"}
+    [invite] = acs.calls("add-participant")
+    assert invite.request.target == SELLER
+    assert invite.request.caller_id == f"{PROXY}"
+    assert invite.request.sip_headers == {"X-MS-Custom-Pairing": "order-1001"}
     assert store.states[call].step == "connecting-peer"
 
 
@@ -47,8 +47,8 @@ async def test_a_caller_in_no_pairing_is_rejected_as_forbidden():
 
     await dispatch(incoming_call(caller="+14255550199", callee=PROXY), ctx)
 
-    [reject] = acs.calls("reject_call")
-    assert reject.kwargs["call_reject_reason"] == "forbidden" and not acs.calls("answer_call")
+    [reject] = acs.calls("reject")
+    assert reject.request == "forbidden" and not acs.calls("answer")
 
 
 async def test_either_party_leaving_ends_the_call_for_both():
@@ -60,7 +60,7 @@ async def test_either_party_leaving_ends_the_call_for_both():
 
     await deliver(ctx, "participants_updated", call, **snapshot(BUYER, sequence=4))
 
-    assert acs.names() == ["hang_up"] and acs.ops[0].args == (True,)
+    assert acs.names() == ["hang-up"] and acs.ops[0].request.for_everyone is True
     assert store.states[call].step == "hanging-up"
 
 
@@ -82,19 +82,19 @@ async def test_an_unreachable_peer_ends_the_call():
 
     await deliver(ctx, "add_participant_failed", call, operationContext="masking-peer")
 
-    assert acs.ops[-1].name == "hang_up" and store.states[call].step == "hanging-up"
+    assert acs.ops[-1].name == "hang-up" and store.states[call].step == "hanging-up"
 
 
 async def test_the_watchdog_finds_both_parties_talking_or_ends_a_call_one_of_them_left():
     ctx, acs, store = context()
     call = await connected_masked_call(ctx)  # the peer answers, but AddParticipantSucceeded gets lost
-    acs.participants = present(f"4:{BUYER}", f"4:{SELLER}")
+    acs.participants_present = present(f"4:{BUYER}", f"4:{SELLER}")
 
     ctx.clock.now = store.states[call].deadline
     await engine.sweep(ctx)
-    assert store.states[call].step == "connected" and acs.names()[-1] == "get_call_properties"
+    assert store.states[call].step == "connected" and acs.names()[-1] == "call_properties"
 
-    acs.participants = present(f"4:{BUYER}")  # the seller left; that ParticipantsUpdated got lost too
+    acs.participants_present = present(f"4:{BUYER}")  # the seller left; that ParticipantsUpdated got lost too
     ctx.clock.now = store.states[call].deadline
     await engine.sweep(ctx)
-    assert acs.ops[-1].name == "hang_up" and store.states[call].step == "hanging-up"
+    assert acs.ops[-1].name == "hang-up" and store.states[call].step == "hanging-up"

@@ -1,18 +1,19 @@
-"""One source of truth for settings: what shared/settings.py reads is listed in local.settings.sample.json and set
-by the Bicep function app module, except a few local-only settings that must never reach Azure.
+"""One source of truth for settings: what shared/settings.py declares is listed in local.settings.sample.json, set
+by the Bicep function app module (except a few local-only settings that must never reach Azure) and documented in
+the settings tables generated from the declarations (README.md, docs/app-flows.md, docs/recording.md).
 
-A new setting fails these tests until it is in all three places; that is the point.
+A new setting fails these tests until it is in every place; that is the point.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import fields
 from pathlib import Path
 
-from shared.settings import Settings
+from shared import settings_docs
+from shared.settings import Settings, declarations, env_name
 from tests.infra import bicep
 
 SETTINGS_MODULE = bicep.REPO / "shared" / "settings.py"
@@ -24,40 +25,40 @@ HOST_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJob
 # Set by Bicep for the platform (identity-based host storage, Entra-authenticated telemetry), not read by the app.
 PLATFORM_SETTINGS = re.compile(r"^(AzureWebJobsStorage__\w+|APPLICATIONINSIGHTS_\w+)$")
 
-# Local-only: keys and connection strings for the emulator, Azurite and a local TLS CA. In Azure the app
-# authenticates with its managed identity, so these must NOT be set there.
-LOCAL_ONLY = {
-    "ACS_ACCESS_KEY",  # HMAC key of the emulator (or of ACS when testing without Entra ID)
-    "ACS_CONNECTION_STRING",  # endpoint + key in one string; same reason
-    "ACS_TLS_CA_BUNDLE",  # CA file of the emulator's local TLS certificate
-    "STORAGE_CONNECTION_STRING",  # Azurite (UseDevelopmentStorage=true)
-    "MEDIA_URL_ALLOW_LOCAL",  # lets ACS fetch audio from loopback/private hosts: the emulator, never Azure
-}
+# Local-only (declared so in shared/settings.py): keys and connection strings for the emulator, Azurite and a local
+# TLS CA, and loopback media. In Azure the app authenticates with its managed identity, so these must NOT be set there.
+LOCAL_ONLY = {env_name(item.name) for item, declared in declarations() if declared.local_only}
 
 ENV_READ = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
 
 def code_settings() -> set[str]:
-    """Every name passed to a `reader.<kind>("NAME", ...)` call in shared/settings.py."""
-    tree = ast.parse(SETTINGS_MODULE.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "reader"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            names.add(node.args[0].value)
-    return names
+    """The env name of every setting declared in shared/settings.py."""
+    return {env_name(item.name) for item, _ in declarations()}
 
 
 def sample_settings() -> set[str]:
     values = json.loads(SAMPLE.read_text(encoding="utf-8"))["Values"]
     return set(values) - HOST_SETTINGS
+
+
+def test_settings_tables_are_generated_from_the_declarations() -> None:
+    """Run `python -m shared.settings_docs` after changing a declaration."""
+    assert settings_docs.stale() == []
+
+
+def test_every_setting_is_in_a_documented_table() -> None:
+    tables = settings_docs.tables()
+    for name in code_settings():
+        assert f"`{name}`" in tables["README.md"], name
+        assert sum(f"| `{name}` |" in table for table in tables.values()) == 1, name
+
+
+def test_a_stale_table_is_noticed() -> None:
+    table = settings_docs.tables()["docs/recording.md"]
+    committed = (bicep.REPO / "docs" / "recording.md").read_text(encoding="utf-8")
+    edited = settings_docs.replaced(committed, table.replace("`RECORDING_FORMAT`", "`RECORDING_FORMATS`"))
+    assert edited != committed and settings_docs.replaced(edited, table) == committed
 
 
 def test_settings_are_found() -> None:
@@ -90,7 +91,7 @@ def test_sample_lists_exactly_the_code_settings() -> None:
 def test_bicep_sets_every_code_setting_except_local_only() -> None:
     missing = code_settings() - LOCAL_ONLY - bicep.function_app_settings()
     assert not missing, (
-        f"set in infra/app/function.bicep (or infra/app/flow-settings.json), or add to LOCAL_ONLY with a reason: "
+        f"set in infra/app/function.bicep (or infra/app/flow-settings.json), or declare it local_only=True: "
         f"{sorted(missing)}"
     )
 
@@ -98,7 +99,13 @@ def test_bicep_sets_every_code_setting_except_local_only() -> None:
 def test_local_only_settings_never_reach_azure() -> None:
     deployed = bicep.function_app_settings() & LOCAL_ONLY
     assert not deployed, f"keys/connection strings must not be app settings in Azure: {sorted(deployed)}"
-    assert code_settings() >= LOCAL_ONLY, f"stale LOCAL_ONLY entries: {sorted(LOCAL_ONLY - code_settings())}"
+    assert {
+        "ACS_ACCESS_KEY",
+        "ACS_CONNECTION_STRING",
+        "ACS_TLS_CA_BUNDLE",
+        "STORAGE_CONNECTION_STRING",
+        "MEDIA_URL_ALLOW_LOCAL",
+    } == LOCAL_ONLY
 
 
 def test_bicep_sets_nothing_the_code_does_not_read() -> None:

@@ -26,7 +26,9 @@ async def test_context_is_built_once_and_seeding_is_readable(monkeypatch, storag
         assert (await ctx.routing_rules.get("+18005550199"))["mode"] == "busy"
         assert await ctx.orders.get("99999") is None
         await clients.verify_callback(None)  # auth disabled: no token needed
-        assert ctx.acs.client._client._config.endpoint == "http://127.0.0.1:8090"  # http kept, not forced to https
+        acs = clients.call_automation_client(ctx.settings)
+        assert acs._client._config.endpoint == "http://127.0.0.1:8090"  # http kept, not forced to https
+        await acs.close()
     finally:
         await clients.close()
 

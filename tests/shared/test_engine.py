@@ -53,7 +53,7 @@ async def test_an_event_redelivered_after_it_was_handled_does_nothing():
     await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
     await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
 
-    assert acs.names() == ["play_media", "add_participant"]
+    assert acs.names() == ["play", "add-participant"]
     assert store.states[call].step == "connecting-agent"
 
 
@@ -63,7 +63,7 @@ async def test_concurrent_copies_of_an_event_act_once():
 
     await asyncio.gather(*(deliver(ctx, "recognize_completed_choice", call, event_id="menu-1") for _ in range(5)))
 
-    assert acs.names() == ["play_media", "add_participant"]
+    assert acs.names() == ["play", "add-participant"]
 
 
 async def test_a_copy_that_finds_the_first_still_holding_its_lease_leaves_the_actions_to_it():
@@ -92,12 +92,12 @@ async def test_a_claim_whose_sender_died_is_recovered_by_the_watchdog_after_its_
     deadline = store.states[call].deadline
 
     ctx.clock.now = deadline  # the agent's invitation would have been answered or timed out by now
-    acs.participants = present(CALLER)
+    acs.participants_present = present(CALLER)
     report = await engine.sweep(ctx)
 
     assert report.recovered == 1
-    assert acs.names() == ["get_call_properties", "cancel_all_media_operations", "play_media"]
-    assert acs.ops[-1].args[0][0].text.startswith("Sorry, no agent is available")
+    assert acs.names() == ["call_properties", "cancel-all-media", "play"]
+    assert acs.ops[-1].request.prompts[0].text.startswith("Sorry, no agent is available")
     assert store.states[call].step == "goodbye"
 
 
@@ -109,9 +109,9 @@ async def test_a_prompt_that_was_never_answered_is_asked_again_once_overdue():
     await engine.sweep(ctx)
     await engine.sweep(ctx)  # a second sweep, or a second instance's, finds nothing overdue
 
-    assert acs.names() == ["get_call_properties", "start_recognizing_media"]
-    [recognize] = acs.calls("start_recognizing_media")
-    assert recognize.kwargs["play_prompt"][0].text == "Sorry, I didn't catch that."
+    assert acs.names() == ["call_properties", "recognize"]
+    [recognize] = acs.calls("recognize")
+    assert recognize.request.prompts[0].text == "Sorry, I didn't catch that."
     assert store.states[call].retries == 1 and store.states[call].deadline > ctx.clock()
 
 
@@ -139,18 +139,18 @@ async def test_a_call_that_is_gone_when_the_watchdog_asks_is_closed():
     await engine.sweep(ctx)
 
     assert store.states[call].step == "ended" and store.states[call].ended_at == ctx.clock()
-    assert acs.names() == ["get_call_properties"]
+    assert acs.names() == ["call_properties"]
 
 
 async def test_failing_to_send_hands_the_step_to_the_watchdog_at_once():
     ctx, acs, store = make_context()
     call = await call_at_main_menu(ctx)
-    acs.fail_with["add_participant"] = ConnectionResetError("ACS unreachable")
+    acs.fail_with["add-participant"] = ConnectionResetError("ACS unreachable")
 
     await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
 
     assert store.states[call].deadline == ctx.clock() and not store.states[call].outbox.leased(ctx.clock())
-    acs.participants = present(CALLER)
+    acs.participants_present = present(CALLER)
     assert (await engine.sweep(ctx)).recovered == 1
     assert store.states[call].step == "goodbye"
 
@@ -174,27 +174,18 @@ async def test_a_recorded_calls_call_connected_costs_one_load_and_one_write():
     ctx = replace(ctx, settings=replace(ctx.settings, recording_enabled_flows=("ivr",)))
     call = str(uuid.uuid4())
     await store.commit(ivr_call(call))
-    acs.start_recording = recorder(acs)
     store.loads, store.commits = 0, 0
 
     await deliver(ctx, "call_connected", call)
 
     assert (store.loads, store.commits) == (1, 1)
-    assert acs.names() == ["play_media", "start_recognizing_media", "start_recording"]
+    assert acs.names() == ["play", "recognize", "start-recording"]
 
 
 def ivr_call(call):
     from shared.state import CallState
 
     return CallState(call_connection_id=call, flow="ivr", step="answering", data={"caller": CALLER})
-
-
-def recorder(acs):
-    async def start_recording(**kwargs):
-        acs._record("start_recording", kwargs.get("call_connection_id"), (), kwargs)
-        return type("RecordingStateResult", (), {"recording_id": "recording-1"})()
-
-    return start_recording
 
 
 class LockstepStore(TableStateStore):

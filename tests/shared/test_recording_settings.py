@@ -4,7 +4,7 @@ import pytest
 
 from shared.errors import SettingsError
 from shared.settings import Settings
-from shared.streaming import call_options, transport_url
+from shared.streaming import call_streaming, transport_url
 from tests.fixtures.fakes import settings
 
 BASE = {
@@ -40,7 +40,7 @@ def test_defaults_record_nothing_and_stream_nowhere():
 
     assert loaded.recording_enabled_flows == () and loaded.receiver_websocket_url is None
     assert (loaded.recording_content, loaded.recording_channel, loaded.recording_format) == ("audio", "mixed", "wav")
-    assert call_options("ivr", loaded) == {}
+    assert call_streaming("ivr", loaded) is None
 
 
 @pytest.mark.parametrize(

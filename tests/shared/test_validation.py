@@ -2,10 +2,11 @@
 
 import pytest
 
-from shared.api import ApiRequest, call_id
+from handlers.api.media import PlayRequest
+from shared.api_runtime import validate
 from shared.errors import BadRequest
-from shared.media_urls import MediaUrlPolicy
-from shared.validation import Body, phone_number, target
+from shared.validation import PATH_PARAMETERS, phone_number, target
+from tests.fixtures.fakes import make_context
 
 
 @pytest.mark.parametrize(
@@ -23,8 +24,8 @@ from shared.validation import Body, phone_number, target
     ],
 )
 def test_loose_identifiers_are_refused(value):
-    with pytest.raises(BadRequest):
-        target(value, "target")
+    with pytest.raises(ValueError, match=r"must be an E\.164 phone number"):
+        target(value)
 
 
 @pytest.mark.parametrize(
@@ -32,29 +33,33 @@ def test_loose_identifiers_are_refused(value):
     ["+14255550101", "4:+14255550101", "8:acs:6d88a1e8-0000-4000-8000-000000000001_agent", "8:acs:res_alice"],
 )
 def test_real_identifiers_are_accepted(value):
-    assert target(value, "target") == value.removeprefix("4:")
+    assert target(value) == value.removeprefix("4:")
 
 
 def test_phone_numbers_are_ascii_e164_only():
-    assert phone_number("+18005550100", "callerId") == "+18005550100"
-    with pytest.raises(BadRequest):
-        phone_number("+1800555010\uff10", "callerId")
+    assert phone_number("+18005550100") == "+18005550100"
+    with pytest.raises(ValueError):
+        phone_number("+1800555010\uff10")
 
 
 @pytest.mark.parametrize("value", ["..", ".", "-x", "a/b", "call\n", "x" * 129, "", "\u0661"])
 def test_call_ids_that_could_steer_the_acs_request_path_are_refused(value):
-    with pytest.raises(BadRequest, match="callId must be a call connection id"):
-        call_id(ApiRequest(body=Body({}), params={"callId": value}))
+    with pytest.raises(ValueError, match=r"^must be a call connection id"):
+        PATH_PARAMETERS["callId"].validate(value)
+
+
+def play(prompt: dict) -> PlayRequest:
+    ctx, _, _ = make_context(media_url_allowlist=("media.example",))
+    return validate(PlayRequest, {"prompts": [prompt]}, ctx)
 
 
 def test_text_fields_refuse_control_characters():
-    with pytest.raises(BadRequest, match="control characters"):
-        Body({"displayName": "Alice\x1b[2J"}).text("displayName")
-    assert Body({"text": "line one\nline two"}).text("text") == "line one\nline two"
+    with pytest.raises(BadRequest, match=r"^prompts\[0\]\.text must not contain control characters"):
+        play({"text": "Alice\x1b[2J"})
+    assert play({"text": "line one\nline two"}).prompts[0].text == "line one\nline two"
 
 
 def test_media_urls_go_through_the_policy():
-    policy = MediaUrlPolicy(allowed=("media.example",))
-    assert Body({"audioUrl": "https://media.example/a.wav"}).media_url("audioUrl", policy)
-    with pytest.raises(BadRequest, match=r"prompts\[0\]\.audioUrl must not carry a user name"):
-        Body({"audioUrl": "https://u:p@media.example/a.wav"}, "prompts[0]").media_url("audioUrl", policy)
+    assert play({"audioUrl": "https://media.example/a.wav"}).prompts[0].audio_url == "https://media.example/a.wav"
+    with pytest.raises(BadRequest, match=r"^prompts\[0\]\.audioUrl must not carry a user name"):
+        play({"audioUrl": "https://u:p@media.example/a.wav"})

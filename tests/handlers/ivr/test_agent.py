@@ -7,7 +7,7 @@ from tests.fixtures.fakes import call_at_main_menu, deliver, make_context
 async def agent_invited(ctx):
     call = await call_at_main_menu(ctx)
     await deliver(ctx, "recognize_completed_choice", call)
-    ctx.acs.client.ops.clear()
+    ctx.acs.ops.clear()
     return call
 
 
@@ -17,7 +17,7 @@ async def test_agent_answers_hold_music_stops_and_both_stay_on_the_line():
 
     await deliver(ctx, "add_participant_succeeded", call)
 
-    assert acs.names() == ["cancel_all_media_operations"]
+    assert acs.names() == ["cancel-all-media"]
     assert store.states[call].step == "with-agent"
 
 
@@ -26,12 +26,12 @@ async def test_agent_declines_caller_hears_apology_then_call_hangs_up():
     call = await agent_invited(ctx)
 
     await deliver(ctx, "add_participant_failed", call)
-    assert acs.names() == ["cancel_all_media_operations", "play_media"]
-    assert acs.ops[1].args[0][0].text.startswith("Sorry, no agent is available")
+    assert acs.names() == ["cancel-all-media", "play"]
+    assert acs.ops[1].request.prompts[0].text.startswith("Sorry, no agent is available")
 
     await deliver(ctx, "play_completed", call)
 
-    assert acs.ops[-1].name == "hang_up" and acs.ops[-1].args == (True,)
+    assert acs.ops[-1].name == "hang-up" and acs.ops[-1].request.for_everyone is True
 
 
 async def test_pstn_agent_is_dialled_with_the_configured_caller_id():
@@ -40,9 +40,9 @@ async def test_pstn_agent_is_dialled_with_the_configured_caller_id():
 
     await deliver(ctx, "recognize_completed_choice", call)
 
-    [add] = acs.calls("add_participant")
-    assert add.args[0].raw_id == "4:+18005550123"
-    assert add.kwargs["source_caller_id_number"].raw_id == "4:+18005550100"
+    [add] = acs.calls("add-participant")
+    assert add.request.target == "+18005550123"
+    assert add.request.caller_id == "+18005550100"
 
 
 async def test_without_an_agent_configured_the_caller_hears_an_apology():
@@ -51,7 +51,7 @@ async def test_without_an_agent_configured_the_caller_hears_an_apology():
 
     await deliver(ctx, "recognize_completed_choice", call)
 
-    assert acs.names() == ["play_media"] and store.states[call].step == "goodbye"
+    assert acs.names() == ["play"] and store.states[call].step == "goodbye"
 
 
 def test_pstn_agent_without_caller_id_is_a_settings_error():
@@ -89,7 +89,7 @@ async def test_caller_hanging_up_while_with_the_agent_ends_the_call_for_the_agen
 
     await deliver(ctx, "participants_updated", call, participants=participants("4:+18005550123"))
 
-    assert acs.names() == ["hang_up"] and acs.ops[0].args == (True,)
+    assert acs.names() == ["hang-up"] and acs.ops[0].request.for_everyone is True
     assert store.states[call].step == "hanging-up"
 
 

@@ -5,8 +5,8 @@ import contextlib
 from dataclasses import replace
 
 import pytest
-from azure.communication.callautomation import FileSource, TextSource
 
+from shared.actions import Prompt
 from shared.state import InMemoryStateStore
 from tests.fixtures.fakes import CALLER, answered_call, deliver, dispatch, event, incoming_call, make_context
 
@@ -18,12 +18,12 @@ async def test_connected_call_hears_greeting_then_main_menu():
     await deliver(ctx, "call_connected", call, event_id="connected-event")
 
     play, recognize = acs.ops[-2:]
-    assert (play.name, play.kwargs["operation_context"]) == ("play_media", "greeting/1")
-    assert isinstance(play.args[0][0], TextSource) and play.args[0][0].text == "Thank you for calling Contoso."
-    assert recognize.name == "start_recognizing_media"
-    assert recognize.args[0] == "choices" and recognize.args[1].raw_id == CALLER
-    assert [c.label for c in recognize.kwargs["choices"]] == ["order-status", "agent", "pay-bill"]
-    assert recognize.kwargs["operation_context"] == "main-menu/1"  # tagged with the claim that asked
+    assert (play.name, play.request.operation_context) == ("play", "greeting/1")
+    assert play.request.prompts[0].text == "Thank you for calling Contoso."
+    assert recognize.name == "recognize"
+    assert recognize.request.input_type == "choices" and recognize.request.target == CALLER
+    assert [c.label for c in recognize.request.choices] == ["order-status", "agent", "pay-bill"]
+    assert recognize.request.operation_context == "main-menu/1"  # tagged with the claim that asked
     state = store.states[call]
     assert (state.step, state.tag, state.outbox.claim) == ("main-menu", "1", "connected-event")
 
@@ -34,9 +34,9 @@ async def test_greeting_audio_file_replaces_text_when_configured():
 
     await deliver(ctx, "call_connected", call)
 
-    [play] = acs.calls("play_media")
-    [source] = play.args[0]
-    assert isinstance(source, FileSource) and source.url == "https://media.example/greeting.wav"
+    [play] = acs.calls("play")
+    [source] = play.request.prompts
+    assert source == Prompt(audio_url="https://media.example/greeting.wav")
 
 
 async def test_same_call_connected_delivered_twice_greets_once():
@@ -46,8 +46,8 @@ async def test_same_call_connected_delivered_twice_greets_once():
     await deliver(ctx, "call_connected", call, event_id="connected-1")
     await deliver(ctx, "call_connected", call, event_id="connected-1")
 
-    assert acs.names().count("play_media") == 1
-    assert acs.names().count("start_recognizing_media") == 1
+    assert acs.names().count("play") == 1
+    assert acs.names().count("recognize") == 1
 
 
 async def test_call_connected_that_overtakes_the_answer_bookkeeping_adopts_the_call():
@@ -58,30 +58,30 @@ async def test_call_connected_that_overtakes_the_answer_bookkeeping_adopts_the_c
     await deliver(ctx, "call_connected", call)
 
     assert store.states[call].step == "main-menu"
-    assert acs.names()[-2:] == ["play_media", "start_recognizing_media"]
+    assert acs.names()[-2:] == ["play", "recognize"]
 
 
 async def test_call_connected_that_overtakes_the_state_write_greets_once_and_keeps_its_step():
     ctx, acs, store = make_context()
     delivered = []
-    answer_call = acs.answer_call
+    answer = acs.answer
 
     async def answer_then_connect(*args, **kwargs):
         # ACS sends CallConnected at once; here it is handled before the IncomingCall handler writes any state.
-        properties = await answer_call(*args, **kwargs)
-        delivered.append(await deliver(ctx, "call_connected", properties.call_connection_id))
-        return properties
+        call_connection_id = await answer(*args, **kwargs)
+        delivered.append(await deliver(ctx, "call_connected", call_connection_id))
+        return call_connection_id
 
-    acs.answer_call = answer_then_connect
+    acs.answer = answer_then_connect
     await dispatch(incoming_call(), ctx)
     [call] = acs.answered.values()
 
-    assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
+    assert acs.names() == ["answer", "play", "recognize"]
     assert store.states[call].step == "main-menu"  # not reset to answering
     assert next(iter(store.incoming.values())).outcome == "answered"
     await dispatch(delivered[0], ctx)  # a redelivery of that CallConnected is recognised
     await dispatch(incoming_call(), ctx)  # and so is a redelivered IncomingCall
-    assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
+    assert acs.names() == ["answer", "play", "recognize"]
 
 
 class LockstepMemoryStore(InMemoryStateStore):
@@ -111,7 +111,7 @@ async def test_concurrent_deliveries_of_an_overtaking_call_connected_greet_once(
 
     await asyncio.gather(*(dispatch(connected, ctx) for _ in range(3)))
 
-    assert acs.names().count("play_media") == 1 and acs.names().count("start_recognizing_media") == 1
+    assert acs.names().count("play") == 1 and acs.names().count("recognize") == 1
     assert store.states[call].step == "main-menu"
     assert (call, "connected-1") in store.markers
 
@@ -138,7 +138,7 @@ async def test_call_connected_whose_adoption_races_the_handlers_state_write_gree
 
     await deliver(ctx, "call_connected", call, event_id="connected-1")
 
-    assert acs.names().count("play_media") == 1
+    assert acs.names().count("play") == 1
     assert store.states[call].step == "main-menu"
     assert (call, "connected-1") in store.markers
 
@@ -161,12 +161,12 @@ async def test_call_whose_handler_died_before_writing_its_state_is_still_greeted
     await asyncio.sleep(0)
     with contextlib.suppress(ConnectionResetError):  # Event Grid retries: a no-op, or the same answer again
         await dispatch(incoming_call(), ctx)
-    answers = acs.calls("answer_call")
-    assert len({str(answer.kwargs["headers"]) for answer in answers}) == 1
+    answers = acs.calls("answer")
+    assert len({str(answer.headers) for answer in answers}) == 1
     [call] = acs.answered.values()
 
     await deliver(ctx, "call_connected", call)
     await deliver(ctx, "call_connected", call)
 
-    assert acs.names().count("play_media") == 1
+    assert acs.names().count("play") == 1
     assert store.states[call].step == "main-menu"

@@ -10,10 +10,10 @@ async def test_caller_presses_1_and_is_asked_for_an_order_number():
     await deliver(ctx, "recognize_completed_choice", call, choiceResult={"label": "order-status"})
 
     [recognize] = acs.ops
-    assert recognize.args[0] == "dtmf"
+    assert recognize.request.input_type == "dtmf"
     assert context(recognize) == "order-number"
-    assert recognize.kwargs["dtmf_stop_tones"] == ["pound"]
-    assert recognize.kwargs["play_prompt"][0].text.startswith("Please key in your order number")
+    assert recognize.request.stop_tones == ("pound",)
+    assert recognize.request.prompts[0].text.startswith("Please key in your order number")
     assert store.states[call].step == "order-number"
 
 
@@ -40,11 +40,11 @@ async def test_caller_says_agent_and_hears_hold_music_while_the_agent_is_invited
     await deliver(ctx, "recognize_completed_choice", call)
 
     play, add = acs.ops
-    assert play.name == "play_media" and play.kwargs["loop"] is True
-    assert play.args[0][0].url == "https://media.example/hold.wav"
-    assert add.name == "add_participant" and add.args[0].raw_id == AGENT
-    assert add.kwargs["invitation_timeout"] == 30 and add.kwargs["source_caller_id_number"] is None
-    assert "Repeatability-Request-ID" in add.kwargs["headers"]
+    assert play.name == "play" and play.request.loop is True
+    assert play.request.prompts[0].audio_url == "https://media.example/hold.wav"
+    assert add.name == "add-participant" and add.request.target == AGENT
+    assert add.request.invitation_timeout == 30 and add.request.caller_id is None
+    assert "Repeatability-Request-ID" in add.headers
     assert store.states[call].step == "connecting-agent"
 
 
@@ -55,7 +55,7 @@ async def test_no_input_reprompts_with_an_apology():
     await deliver(ctx, "recognize_failed", call)
 
     [recognize] = acs.ops
-    assert recognize.kwargs["play_prompt"][0].text == "Sorry, I didn't catch that."
+    assert recognize.request.prompts[0].text == "Sorry, I didn't catch that."
     assert context(recognize) == "main-menu"
     assert store.states[call].retries == 1
 
@@ -66,13 +66,13 @@ async def test_three_no_inputs_say_goodbye_and_hang_up():
 
     for _ in range(3):
         await deliver(ctx, "recognize_failed", call)
-    assert acs.names() == ["start_recognizing_media", "start_recognizing_media", "play_media"]
+    assert acs.names() == ["recognize", "recognize", "play"]
     assert context(acs.ops[-1]) == "goodbye"
 
     await deliver(ctx, "play_completed", call)
 
     hang_up = acs.ops[-1]
-    assert hang_up.name == "hang_up" and hang_up.args == (True,)
+    assert hang_up.name == "hang-up" and hang_up.request.for_everyone is True
     assert store.states[call].step == "hanging-up"
 
 
@@ -82,7 +82,7 @@ async def test_unrecognised_choice_counts_as_a_failed_attempt():
 
     await deliver(ctx, "recognize_completed_choice", call, choiceResult={"label": "billing"})
 
-    assert acs.names() == ["start_recognizing_media"]
+    assert acs.names() == ["recognize"]
     assert store.states[call].retries == 1
 
 
@@ -93,7 +93,7 @@ async def test_same_recognize_completed_delivered_twice_acts_once():
     await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
     await deliver(ctx, "recognize_completed_choice", call, event_id="menu-1")
 
-    assert acs.names() == ["play_media", "add_participant"]
+    assert acs.names() == ["play", "add-participant"]
 
 
 async def test_late_menu_result_after_the_caller_moved_on_is_ignored():

@@ -43,10 +43,10 @@ async def test_pay_bill_pauses_the_recording_then_asks_for_the_card():
     await choose_pay_bill(ctx, call)
 
     pause, recognize = acs.ops
-    assert (pause.name, pause.args) == ("pause_recording", (recording_id,))
+    assert (pause.name, pause.request) == ("pause-recording", recording_id)
     assert context(recognize) == "card-number"
-    assert recognize.kwargs["dtmf_max_tones_to_collect"] == 17
-    assert recognize.kwargs["play_prompt"][0].text.startswith("Please key in your 16-digit card number")
+    assert recognize.request.max_tones == 17
+    assert recognize.request.prompts[0].text.startswith("Please key in your 16-digit card number")
     assert store.states[call].data["recording"]["sensitive"] is True
 
 
@@ -57,10 +57,8 @@ async def test_pausing_before_acs_named_the_recording_replays_its_start_request_
     await choose_pay_bill(ctx, call)
 
     replay, pause, _ = acs.ops
-    assert replay.name == "start_recording" and acs.recordings == {
-        replay.kwargs["headers"]["Repeatability-Request-ID"]: recording_id
-    }
-    assert (pause.name, pause.args) == ("pause_recording", (recording_id,))
+    assert replay.name == "start-recording" and acs.recordings == {replay.request.repeatability_key: recording_id}
+    assert (pause.name, pause.request) == ("pause-recording", recording_id)
 
 
 async def test_a_valid_card_resumes_recording_and_reads_back_the_last_four_digits(caplog):
@@ -73,8 +71,8 @@ async def test_a_valid_card_resumes_recording_and_reads_back_the_last_four_digit
         await key(ctx, call, CARD + "#")
 
     resume, play, menu = acs.ops
-    assert (resume.name, resume.args) == ("resume_recording", (recording_id,))
-    assert play.args[0][0].text == "Thank you. The card ending in 4 2 4 2 has been accepted."
+    assert (resume.name, resume.request) == ("resume-recording", recording_id)
+    assert play.request.prompts[0].text == "Thank you. The card ending in 4 2 4 2 has been accepted."
     assert context(menu) == "main-menu"
     state = store.states[call]
     assert state.step == "main-menu" and state.data["payment"] == {"card_last4": "4242"}
@@ -92,7 +90,7 @@ async def test_an_invalid_card_asks_again_with_the_recording_still_paused():
     await key(ctx, call, "4242424242424241#")
 
     [recognize] = acs.ops
-    assert recognize.kwargs["play_prompt"][0].text == "Sorry, that card number is not valid."
+    assert recognize.request.prompts[0].text == "Sorry, that card number is not valid."
     assert store.states[call].step == "card-number" and store.states[call].data["recording"]["sensitive"] is True
 
 
@@ -105,7 +103,7 @@ async def test_giving_up_on_the_card_resumes_the_recording_before_goodbye():
     for _ in range(3):
         await deliver(ctx, "recognize_failed", call, operationContext="card-number")
 
-    assert acs.names()[-2:] == ["resume_recording", "play_media"]
+    assert acs.names()[-2:] == ["resume-recording", "play"]
     assert store.states[call].step == "goodbye"
 
 
@@ -120,7 +118,7 @@ async def test_a_recording_an_agent_paused_stays_paused_after_the_card():
 
     await key(ctx, call, CARD + "#")
 
-    assert "resume_recording" not in acs.names()
+    assert "resume-recording" not in acs.names()
 
 
 async def test_an_unrecorded_call_takes_card_payments_without_pausing():
@@ -131,7 +129,7 @@ async def test_an_unrecorded_call_takes_card_payments_without_pausing():
     await choose_pay_bill(ctx, call)
     await key(ctx, call, CARD + "#")
 
-    assert "pause_recording" not in acs.names() and "resume_recording" not in acs.names()
+    assert "pause-recording" not in acs.names() and "resume-recording" not in acs.names()
     assert store.states[call].data["payment"] == {"card_last4": "4242"}
 
 

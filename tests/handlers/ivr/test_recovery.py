@@ -19,7 +19,7 @@ async def test_a_lost_call_connected_is_made_up_for_by_greeting_once_acs_says_th
 
     await overdue(ctx, store, call)
 
-    assert acs.names() == ["get_call_properties", "play_media", "start_recognizing_media"]
+    assert acs.names() == ["call_properties", "play", "recognize"]
     assert store.states[call].step == "main-menu"
 
 
@@ -30,7 +30,7 @@ async def test_a_call_still_connecting_is_left_to_connect():
 
     await overdue(ctx, store, call)
 
-    assert "play_media" not in acs.names() and store.states[call].step == "answering"
+    assert "play" not in acs.names() and store.states[call].step == "answering"
     assert store.states[call].deadline > ctx.clock()
 
 
@@ -42,19 +42,19 @@ async def test_unanswered_prompts_are_asked_again_until_the_retries_run_out():
     await overdue(ctx, store, call)
 
     assert store.states[call].step == "goodbye"
-    assert acs.calls("play_media")[-1].args[0][0].text == "Thank you for calling. Goodbye."
+    assert acs.calls("play")[-1].request.prompts[0].text == "Thank you for calling. Goodbye."
 
 
 async def test_an_agent_who_joined_without_word_is_found_in_the_call():
     ctx, acs, store = make_context()
     call = await call_at_main_menu(ctx)
     await deliver(ctx, "recognize_completed_choice", call)  # agent chosen; AddParticipantSucceeded gets lost
-    acs.participants = present(CALLER, AGENT)
+    acs.participants_present = present(CALLER, AGENT)
     acs.ops.clear()
 
     await overdue(ctx, store, call)
 
-    assert acs.names() == ["get_call_properties", "cancel_all_media_operations"]
+    assert acs.names() == ["call_properties", "cancel-all-media"]
     assert store.states[call].step == "with-agent"
 
 
@@ -65,7 +65,7 @@ async def test_a_lost_goodbye_completion_still_hangs_up():
 
     await overdue(ctx, store, call)
 
-    assert acs.ops[-1].name == "hang_up" and store.states[call].step == "hanging-up"
+    assert acs.ops[-1].name == "hang-up" and store.states[call].step == "hanging-up"
 
 
 async def test_caller_and_agent_talking_are_checked_on_and_left_alone():
@@ -73,10 +73,10 @@ async def test_caller_and_agent_talking_are_checked_on_and_left_alone():
     call = await call_at_main_menu(ctx)
     await deliver(ctx, "recognize_completed_choice", call)
     await deliver(ctx, "add_participant_succeeded", call)
-    acs.participants = present(CALLER, AGENT)
+    acs.participants_present = present(CALLER, AGENT)
     acs.ops.clear()
 
     await overdue(ctx, store, call)
 
-    assert acs.names() == ["get_call_properties"] and store.states[call].step == "with-agent"
+    assert acs.names() == ["call_properties"] and store.states[call].step == "with-agent"
     assert store.states[call].deadline == ctx.clock() + timedelta(seconds=ctx.settings.watchdog_idle_seconds)

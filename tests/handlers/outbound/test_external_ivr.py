@@ -2,20 +2,28 @@
 
 import pytest
 
-from handlers import api_calls, engine
+from handlers import engine
 from handlers.outbound.external_ivr import parse_sequence
-from shared.errors import BadRequest
 from tests.fixtures.fakes import deliver
-from tests.fixtures.outbound_fakes import deliver_event, outbound_context, request
+from tests.fixtures.outbound_fakes import api, deliver_event, outbound_context
 
 CALL = "call-1"
 
 
 def test_sequences_are_split_into_steps_of_at_most_18_tones():
-    assert parse_sequence("1,2#", "dtmf") == [["one"], ["two", "pound"]]
-    assert [len(step) for step in parse_sequence(["1" * 20], "dtmf")] == [18, 2]
-    with pytest.raises(BadRequest, match=r"dtmf\[1\] holds 'x'"):
-        parse_sequence(["1", "x"], "dtmf")
+    assert parse_sequence("1,2#") == [["one"], ["two", "pound"]]
+    assert [len(step) for step in parse_sequence(["1" * 20])] == [18, 2]
+    with pytest.raises(ValueError, match=r"^\[1\] holds 'x'"):
+        parse_sequence(["1", "x"])
+
+
+async def test_the_api_names_the_bad_step():
+    ctx, _, _ = outbound_context()
+    body = {"target": "+14255550130", "callerId": "+18005550100", "flow": "external-ivr", "dtmf": ["1", "x"]}
+
+    status, answer = await api(ctx, "POST", "calls", body)
+
+    assert status == 400 and answer["error"]["message"].startswith("dtmf[1] holds 'x'")
 
 
 async def dialled(hang_up: bool):
@@ -27,23 +35,23 @@ async def dialled(hang_up: bool):
         "dtmf": "1,2#",
         "hangUpAfterDtmf": hang_up,
     }
-    reply = await api_calls.place_call(request(body), ctx)
-    assert reply.status == 201 and reply.body["flow"] == "external-ivr"
+    status, placed = await api(ctx, "POST", "calls", body)
+    assert status == 201 and placed["flow"] == "external-ivr"
     await deliver(ctx, "call_connected", CALL, operationContext="external-ivr")
     return ctx, acs, store
 
 
 async def test_each_step_is_sent_after_the_previous_one_then_the_call_hangs_up():
     ctx, acs, store = await dialled(hang_up=True)
-    assert acs.calls("send_dtmf_tones")[-1].args[0] == ["one"]
+    assert acs.calls("send-dtmf")[-1].request.tones == ("one",)
 
     await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
-    [_, second] = acs.calls("send_dtmf_tones")
-    assert second.args[0] == ["two", "pound"] and second.args[1].raw_id == "4:+14255550130"
-    assert second.kwargs["headers"]["Repeatability-Request-ID"]
+    [_, second] = acs.calls("send-dtmf")
+    assert second.request.tones == ("two", "pound") and second.request.target == "+14255550130"
+    assert second.headers["Repeatability-Request-ID"]
     await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
 
-    assert acs.ops[-1].name == "hang_up"
+    assert acs.ops[-1].name == "hang-up"
     assert store.states[CALL].data["dtmf_sent"] == [["one"], ["two", "pound"]]
 
 
@@ -52,7 +60,7 @@ async def test_without_hang_up_the_call_stays_navigated():
     await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
     await deliver_event(ctx, "SendDtmfTonesCompleted", CALL, operationContext="sending-dtmf")
 
-    assert store.states[CALL].step == "navigated" and not acs.calls("hang_up")
+    assert store.states[CALL].step == "navigated" and not acs.calls("hang-up")
 
 
 async def test_a_failed_send_stops_navigation():
@@ -75,5 +83,5 @@ async def test_a_step_whose_completion_never_came_is_taken_as_sent():
     ctx.clock.now = store.states[CALL].deadline
     await engine.sweep(ctx)
 
-    assert [send.args[0] for send in acs.calls("send_dtmf_tones")] == [["one"], ["two", "pound"]]
+    assert [send.request.tones for send in acs.calls("send-dtmf")] == [("one",), ("two", "pound")]
     assert store.states[CALL].data["dtmf_sent"] == [["one"]]

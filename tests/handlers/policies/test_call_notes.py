@@ -82,8 +82,8 @@ async def test_an_answered_call_carries_streaming_and_transcription_options_star
     )
     await answered_call(ctx)
 
-    [answer] = acs.calls("answer_call")
-    media, transcription = answer.kwargs["media_streaming"], answer.kwargs["transcription"]
-    assert media.transport_url == transcription.transport_url == "wss://receiver.example/ws?token=s3cret"
-    assert media.start_media_streaming is False and media.enable_dtmf_tones is None  # card digits never stream
-    assert transcription.start_transcription is True and transcription.locale == "fr-FR"
+    [answer] = acs.calls("answer")
+    streaming = answer.request.streaming
+    assert streaming.transport_url == "wss://receiver.example/ws?token=s3cret"
+    assert streaming.start_media_streaming is False and streaming.start_transcription is True
+    assert streaming.locale == "fr-FR"

@@ -13,15 +13,13 @@ async def test_a_recorded_flow_starts_recording_right_after_the_greeting_is_sent
 
     await deliver(ctx, "call_connected", call)
 
-    assert acs.names()[1:] == ["play_media", "start_recognizing_media", "start_recording"]
-    [start] = acs.calls("start_recording")
-    assert start.kwargs["call_connection_id"] == call
-    assert start.kwargs["recording_state_callback_url"] == "https://app.example/api/callbacks"
-    assert (start.kwargs["recording_content_type"], start.kwargs["recording_channel_type"]) == ("audio", "unmixed")
-    assert start.kwargs["recording_storage"].container_url == CONTAINER
-    [affinity] = start.kwargs["channel_affinity"]
-    assert (affinity.channel, affinity.target_participant.raw_id) == (0, CALLER)
-    assert "Repeatability-Request-ID" in start.kwargs["headers"]
+    assert acs.names()[1:] == ["play", "recognize", "start-recording"]
+    [start] = acs.calls("start-recording")
+    action = start.request
+    assert start.call_connection_id == call and action.callback_url == "https://app.example/api/callbacks"
+    assert (action.content, action.channel, action.container_url) == ("audio", "unmixed", CONTAINER)
+    assert action.caller_channel == (0, CALLER)
+    assert action.repeatability_key == f"{call}/recording"
     note = store.states[call].data["recording"]
     assert note["start"]["repeatability_key"] == f"{call}/recording" and note["wanted"] == "active"
     [recording_id] = acs.recordings.values()
@@ -36,7 +34,7 @@ async def test_a_redelivered_call_connected_does_not_start_a_second_recording():
     await deliver(ctx, "call_connected", call, event_id="connected-1")
     await deliver(ctx, "call_connected", call, event_id="connected-2")  # a different id, same call
 
-    assert acs.names().count("start_recording") == 1
+    assert acs.names().count("start-recording") == 1
 
 
 async def test_an_unrecorded_flow_is_not_recorded():
@@ -45,17 +43,17 @@ async def test_an_unrecorded_flow_is_not_recorded():
 
     await deliver(ctx, "call_connected", call)
 
-    assert "start_recording" not in acs.names()
+    assert "start-recording" not in acs.names()
 
 
 async def test_a_recording_that_cannot_start_leaves_the_flow_going():
     ctx, acs, store = recording_context()
     call = await answered_call(ctx)
-    acs.fail_with["start_recording"] = HttpResponseError(message="Recording format is not supported")
+    acs.fail_with["start-recording"] = HttpResponseError(message="Recording format is not supported")
 
     await deliver(ctx, "call_connected", call)
 
-    assert acs.names()[-3:] == ["play_media", "start_recognizing_media", "start_recording"]
+    assert acs.names()[-3:] == ["play", "recognize", "start-recording"]
     state = store.states[call]
     assert state.step == "main-menu" and state.deadline > ctx.clock()  # the menu waits as usual
     assert state.data["recording"]["error"] == "Recording format is not supported"
@@ -66,7 +64,7 @@ async def test_state_changes_are_noted_once_each():
     ctx, _, store = recording_context()
     call = await answered_call(ctx)
     await deliver(ctx, "call_connected", call)
-    [recording_id] = ctx.acs.client.recordings.values()
+    [recording_id] = ctx.acs.recordings.values()
 
     await deliver(ctx, "recording_state_changed", call, event_id="rec-1", recordingId=recording_id, state="active")
     await deliver(ctx, "recording_state_changed", call, event_id="rec-1", recordingId=recording_id, state="active")

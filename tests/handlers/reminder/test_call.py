@@ -2,10 +2,10 @@
 
 import pytest
 
-from handlers import api_reminders, engine
+from handlers import engine
 from shared.engine import CallNotReady
 from tests.fixtures.fakes import deliver
-from tests.fixtures.outbound_fakes import deliver_event, outbound_context, request
+from tests.fixtures.outbound_fakes import api, deliver_event, outbound_context
 
 CALL = "call-1"
 REMINDER = {"to": "+14255550111", "when": "2026-03-14T15:30:00+00:00", "name": "Alex"}
@@ -13,8 +13,9 @@ REMINDER = {"to": "+14255550111", "when": "2026-03-14T15:30:00+00:00", "name": "
 
 async def placed(**settings):
     ctx, acs, store = outbound_context(outbound_caller_id="+18005550100", **settings)
-    reply = await api_reminders.create_reminder(request(REMINDER), ctx)
-    return ctx, acs, store, reply.body
+    status, reminder = await api(ctx, "POST", "reminders", REMINDER)
+    assert status == 201
+    return ctx, acs, store, reminder
 
 
 async def asked(**settings):
@@ -27,9 +28,9 @@ async def test_the_reminder_call_is_placed_from_the_caller_id_and_stored_pending
     ctx, acs, store, reminder = await placed()
 
     [create] = acs.calls("create_call")
-    assert create.args[0].raw_id == "4:+14255550111"
-    assert create.kwargs["source_caller_id_number"].raw_id == "4:+18005550100"
-    assert create.kwargs["operation_context"] == "reminder"
+    assert create.request.targets == ("+14255550111",)
+    assert create.request.caller_id == "+18005550100"
+    assert create.request.flow == "reminder"
     assert reminder["outcome"] == "pending" and store.states[CALL].step == "dialling"
     assert (await ctx.reminders.get(reminder["id"]))["call_connection_id"] == CALL
 
@@ -37,11 +38,11 @@ async def test_the_reminder_call_is_placed_from_the_caller_id_and_stored_pending
 async def test_on_answer_the_reminder_is_read_with_choices():
     _, acs, store, _ = await asked()
 
-    [recognize] = acs.calls("start_recognizing_media")
-    assert recognize.kwargs["play_prompt"][0].text.startswith(
+    [recognize] = acs.calls("recognize")
+    assert recognize.request.prompts[0].text.startswith(
         "Hello Alex, this is a reminder of your appointment on Saturday, March 14 at 3:30 PM."
     )
-    assert [c.label for c in recognize.kwargs["choices"]] == ["confirm", "cancel", "reschedule"]
+    assert [c.label for c in recognize.request.choices] == ["confirm", "cancel", "reschedule"]
     assert store.states[CALL].step == "confirming"
 
 
@@ -57,22 +58,22 @@ async def test_the_answer_is_stored_then_the_call_hangs_up(result, outcome):
     ctx, acs, _, reminder = await asked()
 
     await deliver(ctx, "recognize_completed_choice", CALL, operationContext="confirming", **result)
-    assert acs.calls("play_media")[-1].args[0][0].text.endswith("Goodbye.")
+    assert acs.calls("play")[-1].request.prompts[0].text.endswith("Goodbye.")
     await deliver(ctx, "play_completed", CALL, operationContext="closing")
 
-    assert acs.ops[-1].name == "hang_up" and acs.ops[-1].args == (True,)
-    assert (await api_reminders.get_reminder(request(id=reminder["id"]), ctx)).body["outcome"] == outcome
+    assert acs.ops[-1].name == "hang-up" and acs.ops[-1].request.for_everyone is True
+    assert (await api(ctx, "GET", "reminders/{id}", id=reminder["id"]))[1]["outcome"] == outcome
 
 
 async def test_no_input_is_retried_then_recorded_as_no_response():
     ctx, acs, store, _ = await asked(reminder_max_retries=2)
 
     await deliver(ctx, "recognize_failed", CALL, operationContext="confirming")
-    assert acs.calls("start_recognizing_media")[-1].kwargs["play_prompt"][0].text == "Sorry, I didn't catch that."
+    assert acs.calls("recognize")[-1].request.prompts[0].text == "Sorry, I didn't catch that."
     await deliver(ctx, "recognize_failed", CALL, operationContext="confirming")
 
     assert store.states[CALL].data["outcome"] == "no-response"
-    assert acs.calls("play_media")[-1].args[0][0].text.startswith("We did not get your answer")
+    assert acs.calls("play")[-1].request.prompts[0].text.startswith("We did not get your answer")
 
 
 @pytest.mark.parametrize(
@@ -114,7 +115,7 @@ async def test_a_reminder_whose_answer_never_came_asks_again():
 
     await overdue(ctx, store)
 
-    assert acs.names() == ["get_call_properties", "start_recognizing_media"]
+    assert acs.names() == ["call_properties", "recognize"]
     assert store.states[CALL].retries == 1
 
 
@@ -125,7 +126,7 @@ async def test_a_reminder_call_that_vanished_while_ringing_is_recorded_as_failed
     await overdue(ctx, store)
 
     assert store.states[CALL].step == "ended"
-    assert (await api_reminders.get_reminder(request(id=reminder["id"]), ctx)).body["outcome"] == "failed"
+    assert (await api(ctx, "GET", "reminders/{id}", id=reminder["id"]))[1]["outcome"] == "failed"
 
 
 async def test_a_reminder_answered_without_word_is_read_once_acs_says_it_is_up():
@@ -133,4 +134,4 @@ async def test_a_reminder_answered_without_word_is_read_once_acs_says_it_is_up()
 
     await overdue(ctx, store)
 
-    assert acs.names()[-1] == "start_recognizing_media" and store.states[CALL].step == "confirming"
+    assert acs.names()[-1] == "recognize" and store.states[CALL].step == "confirming"
