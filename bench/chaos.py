@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 STUCK_SLACK_SECONDS = 5.0
 MAX_WAIT_FOR_END_SECONDS = 60.0
+RING_SECONDS = 30.0
 EVERY_SECOND = "* * * * * *"
 
 
@@ -167,6 +168,9 @@ def chaos_stack(
         config = EmulatorConfig(
             port=0,
             time_scale=plan.time_scale,
+            # Ringing lasts RING_SECONDS of real time whatever the time scale, as it does at scale 1: the SDK's own
+            # retries of an answer ACS refused (up to about 5 s) must fit in it.
+            ring_timeout_seconds=max(30.0, RING_SECONDS / plan.time_scale),
             eventgrid_subscriptions=[f"IncomingCall={webhook}"],
             faults=plan.faults(urls),
         )
