@@ -43,6 +43,9 @@ from shared.errors import BadRequest
 T = TypeVar("T")
 
 log = logging.getLogger("devhost")
+# "Executing/Executed 'Functions.x'" lines, one pair per invocation: the local stack keeps them at DEBUG unless asked.
+INVOCATION_LOGGER = "devhost.invocations"
+invocations = logging.getLogger(INVOCATION_LOGGER)
 
 EVENT_GRID_WEBHOOK = "/runtime/webhooks/eventgrid"
 # The origins the Event Grid extension echoes in the CloudEvents abuse-protection handshake; others get the first.
@@ -189,7 +192,7 @@ async def _list_functions(request: web.Request) -> web.Response:
 async def _invoke(spec: FunctionSpec, argument: Any, reason: str) -> Any:
     """Call the user function like the Python worker: coroutines on the loop, plain functions in a worker thread."""
     invocation_id = uuid.uuid4()
-    log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", spec.name, reason, invocation_id)
+    invocations.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", spec.name, reason, invocation_id)
     started = time.perf_counter()
     outcome = "Failed"
     try:
@@ -202,7 +205,9 @@ async def _invoke(spec: FunctionSpec, argument: Any, reason: str) -> Any:
         return result
     finally:
         duration = (time.perf_counter() - started) * 1000
-        log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)", spec.name, outcome, invocation_id, duration)
+        invocations.info(
+            "Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)", spec.name, outcome, invocation_id, duration
+        )
 
 
 def _failure_text(spec: FunctionSpec) -> str:
@@ -380,6 +385,8 @@ class DevHost:
         """Import the app, bind the port and serve; returns once requests are accepted."""
         self.app = create_app(self.app_dir, self.settings_file)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # A port a previous run closed moments ago (TIME_WAIT) is free to bind again, as `python -m devhost` does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
         except OSError:
@@ -394,7 +401,8 @@ class DevHost:
             raise TimeoutError(f"devhost did not start within {timeout:.0f}s")
         if self._startup_error is not None:
             raise self._startup_error
-        log.info("devhost serving %s on %s\n%s", self.app_dir, self.url, functions_table(self.state, self.url))
+        log.info("devhost serving %s on %s", self.app_dir, self.url)
+        log.debug("%s", functions_table(self.state, self.url))
         return self
 
     def _serve(self, sock: socket.socket, ready: threading.Event) -> None:

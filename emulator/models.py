@@ -213,6 +213,7 @@ class CallConnection:
         self.call.timeline.add(
             "callback",
             event["type"].rsplit(".", 1)[-1],
+            eventId=event["id"],
             url=url,
             data=event["data"],
             callConnectionId=self.call_connection_id,
@@ -346,7 +347,9 @@ class Backend:
     def publish_event_grid(self, event_type: str, subject: str, data: dict, call: ServerCall | None = None) -> dict:
         event = event_grid_event(event_type, subject=subject, data=data, topic=self.config.resource_topic)
         if call is not None:
-            call.timeline.add("eventgrid", event["eventType"].rsplit(".", 1)[-1], subject=subject, data=data)
+            call.timeline.add(
+                "eventgrid", event["eventType"].rsplit(".", 1)[-1], eventId=event["id"], subject=subject, data=data
+            )
         self.spawn(self.faults.publish_event_grid(event, call))
         return event
 
