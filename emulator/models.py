@@ -92,6 +92,10 @@ class ServerCall:
     had_people: bool = False  # a person (not an app leg) has been in the call
     sequence_number: int = 0
 
+    def __post_init__(self) -> None:
+        # Listeners (the web page's live feed) hear of every timeline entry together with its call.
+        self.timeline.observers.append(lambda entry: self.backend.notify("on_timeline_entry", self, entry))
+
     def participant(self, raw_id: str) -> Participant | None:
         return self.participants.get(raw_id)
 
