@@ -13,9 +13,6 @@ PROMPT_OPERATIONS = frozenset({"CallMedia_Play", "CallMedia_Recognize", "CallMed
 # What a prompt request does to whoever hears it, as a verb for the line.
 _PROMPT_VERBS = {"CallMedia_Play": "plays", "CallMedia_Recognize": "asks", "CallMedia_Hold": "holds, playing"}
 _TAG = re.compile(r"<[^>]+>")
-# Apps built on this repository's engine tag each operation context with the claim that issued it
-# ("main-menu/3", shared.engine.split_context); lines show the context the flow declared, and the tag apart.
-_CLAIM_TAG = re.compile(r"^(?P<declared>.+)/(?P<tag>\d+)$")
 DEFAULT_WIDTH = 9  # the longest kind, "eventgrid"
 
 
@@ -77,11 +74,16 @@ def heard_prompts(entry: dict[str, Any]) -> list[Prompt]:
 
 
 def declared_context(operation_context: str | None) -> tuple[str | None, str | None]:
-    """("main-menu", "3") from "main-menu/3"; a context without a numeric tag is all declared."""
+    """("main-menu", "3") from "main-menu/3"; a context without a numeric tag is all declared.
+
+    Apps built on this repository's engine tag each operation context with the claim that issued it
+    (shared.engine.split_context, which the emulator cannot import; a test keeps the two readings equal). Lines show
+    the context the flow declared, and the tag apart.
+    """
     if not operation_context:
         return None, None
-    found = _CLAIM_TAG.match(operation_context)
-    return (found["declared"], found["tag"]) if found else (operation_context, None)
+    declared, slash, tag = operation_context.rpartition("/")
+    return (declared, tag) if slash and tag.isdigit() else (operation_context, None)
 
 
 def describe(entry: dict[str, Any]) -> str:
