@@ -6,15 +6,16 @@ PY := $(VENV)/bin/python
 # checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: run demo test compat lint bench fuzz bootstrap clean
+.PHONY: run demo test compat lint bench fuzz bootstrap chromium clean
 
+# ARGS passes flags to the stack: `make demo ARGS=--time-scale=0.2`, `make run ARGS="--devhost-port 7072"`.
 run: bootstrap
-	$(PY) -m devhost.stack
+	$(PY) -m devhost.stack $(ARGS)
 
 demo: bootstrap
-	$(PY) -m devhost.stack --exit-after-demo
+	$(PY) -m devhost.stack --exit-after-demo $(ARGS)
 
-test: bootstrap $(CHECKOV_VENV)/.installed
+test: bootstrap chromium $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
@@ -34,6 +35,13 @@ fuzz: bootstrap
 	$(PY) -m fuzz $(FUZZ_ARGS)
 
 bootstrap: $(VENV)/.installed node_modules/.installed
+
+# Debian's chromium for the web page's browser test (tests/e2e/test_web_page.py), installed when apt-get can (root);
+# otherwise that one test is skipped and says why.
+chromium:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium not installed (needs root and apt-get); the browser test will be skipped"; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

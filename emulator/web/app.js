@@ -297,6 +297,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const text = $("phrase").value.trim();
     if (text) act(state.me, "speech", { text }).then(() => { $("phrase").value = ""; });
   });
+  $("keys").addEventListener("click", () => {
+    const tones = $("phrase").value.replace(/\s+/g, "");
+    if (tones) act(state.me, "dtmf", { tones }).then(() => { $("phrase").value = ""; });
+  });
   $("hangup").addEventListener("click", () => { stopSound(); act(state.me, "hangup"); });
   $("person").addEventListener("change", (event) => { state.me = event.target.value; });
   $("people-form").addEventListener("submit", (event) => {
