@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +77,7 @@ class HostState:
         return None
 
 
+STOP_GRACE_SECONDS = 5.0
 STATE = web.AppKey("devhost_state", HostState)
 TIMERS = web.AppKey("devhost_timers", TimerRunner)
 
@@ -370,6 +371,9 @@ class DevHost:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._startup_error: Exception | None = None
+        # Run on the host's loop once stop() has drained in-flight invocations, before the loop closes (the app's
+        # async clients are closed here: closing them earlier would fail the requests still being handled).
+        self.on_stopped: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     @property
     def url(self) -> str:
@@ -409,7 +413,8 @@ class DevHost:
         # Everything asyncio happens on this thread, so start() and stop() also work from inside a running loop.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        runner = web.AppRunner(self.app, access_log=None)
+        # In-flight invocations get a few seconds to finish on stop (Core Tools' own grace period is longer).
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
         try:
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.SockSite(runner, sock).start())
@@ -426,6 +431,8 @@ class DevHost:
             loop.run_forever()
         finally:
             loop.run_until_complete(runner.cleanup())
+            for hook in self.on_stopped:
+                loop.run_until_complete(hook())
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 

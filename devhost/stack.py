@@ -80,9 +80,9 @@ class LocalStack:
             self.emulator = self._resources.enter_context(EmulatorServer(config))
             self._start_receiver()
             os.environ.update(self.app_environment())
-            self.devhost = self._resources.enter_context(
-                DevHost(self.app_dir, port=self.ports.devhost, settings_file=self._settings_file())
-            )
+            devhost = DevHost(self.app_dir, port=self.ports.devhost, settings_file=self._settings_file())
+            devhost.on_stopped.append(_close_app_clients)
+            self.devhost = self._resources.enter_context(devhost)
             self._subscribe_optional_functions()
             asyncio.run(_seed())
         except BaseException:
@@ -151,23 +151,20 @@ class LocalStack:
             )
 
     def stop(self) -> None:
-        if self.devhost is not None and self.devhost.app is not None:
-            self._close_app_clients()
+        """Stop in reverse order: the dev host first (its in-flight invocations finish against live services)."""
         self._resources.close()
-
-    def _close_app_clients(self) -> None:
-        from shared import clients
-
-        try:
-            self.devhost.run(clients.close())
-        except RuntimeError:
-            logger.debug("the dev host had already stopped; nothing to close")
 
     def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+async def _close_app_clients() -> None:
+    from shared import clients
+
+    await clients.close()
 
 
 async def _seed() -> None:
@@ -304,9 +301,10 @@ def _serve(stack: LocalStack, args: argparse.Namespace) -> int:
         except TimeoutError as error:
             print(f"error: the demo call did not go as scripted: {error}", file=sys.stderr)
             return 1
-        print("\n" + stack_banner(stack), flush=True)
     if args.exit_after_demo:
         return 0
+    if not args.no_demo:
+        print("\n" + stack_banner(stack), flush=True)  # the demo's lines have scrolled the first one away
     print(demo.how_to_call(stack), flush=True)
     threading.Event().wait()
     return 0
