@@ -116,7 +116,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             if kind == "close":
                 break
             await _send(response, kind, message)
-    except (ConnectionResetError, ConnectionError):
+    except ConnectionError:
         logger.debug("a web page left the live feed")
     finally:
         feed.unsubscribe(queue)
