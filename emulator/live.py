@@ -20,7 +20,6 @@ from .timeline import TimelineEntry
 logger = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).parent / "web"
-FEED = web.AppKey("live_feed", "LiveFeed")
 # Event ids -> serverCallId, so a delivery (which knows only its events) finds its call; cleared on reset.
 EVENT_CALLS = "live.event_calls"
 KEEP_ALIVE_SECONDS = 15.0
@@ -66,6 +65,9 @@ class LiveFeed:
                 queue.put_nowait(_CLOSE)
             else:
                 queue.put_nowait((kind, message))
+
+
+FEED = web.AppKey("live_feed", LiveFeed)
 
 
 def install(app: web.Application) -> None:
