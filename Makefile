@@ -8,15 +8,16 @@ CHECKOV_VENV := .venv-checkov
 # The app's own code, type-checked with mypy --strict (the SDK's types come in through TYPE_CHECKING imports).
 STRICT := shared handlers function_app.py
 
-.PHONY: run demo test compat lint bench fuzz bootstrap clean
+.PHONY: run demo test compat lint bench fuzz bootstrap chromium clean
 
+# ARGS passes flags to the stack: `make demo ARGS=--time-scale=0.2`, `make run ARGS="--devhost-port 7072"`.
 run: bootstrap
-	$(PY) -m devhost.stack
+	$(PY) -m devhost.stack $(ARGS)
 
 demo: bootstrap
-	$(PY) -m devhost.stack --exit-after-demo
+	$(PY) -m devhost.stack --exit-after-demo $(ARGS)
 
-test: bootstrap $(CHECKOV_VENV)/.installed
+test: bootstrap chromium $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy --strict $(STRICT)
@@ -38,6 +39,13 @@ fuzz: bootstrap
 	$(PY) -m fuzz $(FUZZ_ARGS)
 
 bootstrap: $(VENV)/.installed node_modules/.installed
+
+# Debian's chromium for the web page's browser test (tests/e2e/test_web_page.py), installed when apt-get can (root);
+# otherwise that one test is skipped and says why.
+chromium:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium not installed (needs root and apt-get); the browser test will be skipped"; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 from devhost.stack import LocalStack
+from emulator import narration
+from emulator.control_client import DEFAULT_URL
 from emulator.scripting import ScriptedCaller
 from shared.logging import mask
 
 CALLER = "+14255550123"
 IVR_NUMBER = "+18005550100"
 ORDER_NUMBER = "12345"
-HOW_TO_CALL = """
-Services are running; press Ctrl-C to stop. Place your own call from another terminal:
-  .venv/bin/python -m emulator call +14255550123 +18005550100     # prints the call id
-  .venv/bin/python -m emulator press <call-id> +14255550123 1
-  .venv/bin/python -m emulator timeline <call-id>
-(ACS_EMULATOR_URL={emulator})"""
+
+
+def how_to_call(stack: LocalStack) -> str:
+    """What to do next, once the services are up: the web page, or the CLI from another terminal."""
+    assert stack.emulator is not None
+    url = stack.emulator.url
+    cli = ".venv/bin/python -m emulator" + ("" if url == DEFAULT_URL else f" --emulator-url {url}")
+    return "\n".join([
+        f"Place your own call: open {url}/emulator/ in a browser, or from another terminal:",
+        f"  {cli} call {CALLER} {IVR_NUMBER}        # waits for the answer, prints the call's ids",
+        f"  {cli} press <callConnectionId> {CALLER} 1",
+        f"  {cli} timeline <callConnectionId>",
+        "Press Ctrl-C to stop.",
+    ])  # fmt: skip
 
 
 def run(stack: LocalStack) -> list[dict[str, Any]]:
@@ -51,32 +60,9 @@ def run(stack: LocalStack) -> list[dict[str, Any]]:
     caller.wait_until_ended()
     timeline = caller.timeline
     say("\nTimeline of the call (emulator's view):")
-    say(format_timeline(timeline))
+    say(narration.lines(timeline, redact=mask))
     return timeline
-
-
-def format_timeline(timeline: list[dict[str, Any]]) -> str:
-    lines = []
-    for entry in timeline:
-        detail = entry["detail"]
-        note = ""
-        if entry["kind"] == "request":
-            note = f"-> {detail.get('status')}"
-        elif entry["kind"] == "callback":
-            context = detail.get("operationContext")
-            note = f"(operationContext={context})" if context else ""
-        at = f"{entry['elapsedMs'] / 1000:8.3f}s"
-        lines.append(f"  {at}  {entry['kind']:<9} {mask(entry['summary'])} {note}".rstrip())
-    return "\n".join(lines)
 
 
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def wait_for_interrupt() -> None:
-    """Block until Ctrl-C."""
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        say("\nStopping.")

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,9 @@ from shared.errors import BadRequest
 T = TypeVar("T")
 
 log = logging.getLogger("devhost")
+# "Executing/Executed 'Functions.x'" lines, one pair per invocation: the local stack keeps them at DEBUG unless asked.
+INVOCATION_LOGGER = "devhost.invocations"
+invocations = logging.getLogger(INVOCATION_LOGGER)
 
 EVENT_GRID_WEBHOOK = "/runtime/webhooks/eventgrid"
 # The origins the Event Grid extension echoes in the CloudEvents abuse-protection handshake; others get the first.
@@ -74,6 +77,7 @@ class HostState:
         return None
 
 
+STOP_GRACE_SECONDS = 5.0
 STATE = web.AppKey("devhost_state", HostState)
 TIMERS = web.AppKey("devhost_timers", TimerRunner)
 
@@ -189,7 +193,7 @@ async def _list_functions(request: web.Request) -> web.Response:
 async def _invoke(spec: FunctionSpec, argument: Any, reason: str) -> Any:
     """Call the user function like the Python worker: coroutines on the loop, plain functions in a worker thread."""
     invocation_id = uuid.uuid4()
-    log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", spec.name, reason, invocation_id)
+    invocations.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", spec.name, reason, invocation_id)
     started = time.perf_counter()
     outcome = "Failed"
     try:
@@ -202,7 +206,9 @@ async def _invoke(spec: FunctionSpec, argument: Any, reason: str) -> Any:
         return result
     finally:
         duration = (time.perf_counter() - started) * 1000
-        log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)", spec.name, outcome, invocation_id, duration)
+        invocations.info(
+            "Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)", spec.name, outcome, invocation_id, duration
+        )
 
 
 def _failure_text(spec: FunctionSpec) -> str:
@@ -365,6 +371,9 @@ class DevHost:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._startup_error: Exception | None = None
+        # Run on the host's loop once stop() has drained in-flight invocations, before the loop closes (the app's
+        # async clients are closed here: closing them earlier would fail the requests still being handled).
+        self.on_stopped: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     @property
     def url(self) -> str:
@@ -380,6 +389,8 @@ class DevHost:
         """Import the app, bind the port and serve; returns once requests are accepted."""
         self.app = create_app(self.app_dir, self.settings_file)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # A port a previous run closed moments ago (TIME_WAIT) is free to bind again, as `python -m devhost` does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
         except OSError:
@@ -394,14 +405,16 @@ class DevHost:
             raise TimeoutError(f"devhost did not start within {timeout:.0f}s")
         if self._startup_error is not None:
             raise self._startup_error
-        log.info("devhost serving %s on %s\n%s", self.app_dir, self.url, functions_table(self.state, self.url))
+        log.info("devhost serving %s on %s", self.app_dir, self.url)
+        log.debug("%s", functions_table(self.state, self.url))
         return self
 
     def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
         # Everything asyncio happens on this thread, so start() and stop() also work from inside a running loop.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        runner = web.AppRunner(self.app, access_log=None)
+        # In-flight invocations get a few seconds to finish on stop (Core Tools' own grace period is longer).
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
         try:
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.SockSite(runner, sock).start())
@@ -418,6 +431,8 @@ class DevHost:
             loop.run_forever()
         finally:
             loop.run_until_complete(runner.cleanup())
+            for hook in self.on_stopped:
+                loop.run_until_complete(hook())
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 

@@ -7,14 +7,17 @@ import asyncio
 import logging
 import os
 import secrets
+import signal
 import sys
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
 from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
-from devhost.server import DevHost
+from devhost.ports import PortInUse, PortNeed, check_free, holder_of
+from devhost.server import INVOCATION_LOGGER, DevHost
 from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
 from emulator.faults import FaultPlan
@@ -77,9 +80,9 @@ class LocalStack:
             self.emulator = self._resources.enter_context(EmulatorServer(config))
             self._start_receiver()
             os.environ.update(self.app_environment())
-            self.devhost = self._resources.enter_context(
-                DevHost(self.app_dir, port=self.ports.devhost, settings_file=self._settings_file())
-            )
+            devhost = DevHost(self.app_dir, port=self.ports.devhost, settings_file=self._settings_file())
+            devhost.on_stopped.append(_close_app_clients)
+            self.devhost = self._resources.enter_context(devhost)
             self._subscribe_optional_functions()
             asyncio.run(_seed())
         except BaseException:
@@ -134,17 +137,8 @@ class LocalStack:
             )
 
     def stop(self) -> None:
-        if self.devhost is not None and self.devhost.app is not None:
-            self._close_app_clients()
+        """Stop in reverse order: the dev host first (its in-flight invocations finish against live services)."""
         self._resources.close()
-
-    def _close_app_clients(self) -> None:
-        from shared import clients
-
-        try:
-            self.devhost.run(clients.close())
-        except RuntimeError:
-            logger.debug("the dev host had already stopped; nothing to close")
 
     def __enter__(self) -> Self:
         return self.start()
@@ -174,6 +168,12 @@ def app_environment(emulator: EmulatorServer, azurite: Azurite, base_url: str, t
     }
 
 
+async def _close_app_clients() -> None:
+    from shared import clients
+
+    await clients.close()
+
+
 async def _seed() -> None:
     from shared import seed
 
@@ -188,54 +188,163 @@ def _listening(port: int) -> bool:
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
+# Each service's port: the stack's flag, and the environment variable the service itself reads when run alone.
+PORT_OPTIONS = (
+    ("emulator", "the ACS emulator", "--emulator-port", "ACS_EMULATOR_PORT"),
+    ("devhost", "the dev host (function app)", "--devhost-port", "DEVHOST_PORT"),
+    ("receiver", "the receiver", "--receiver-port", "RECEIVER_PORT"),
+    ("blob", "Azurite's blob service", "--blob-port", "AZURITE_BLOB_PORT"),
+    ("queue", "Azurite's queue service", "--queue-port", "AZURITE_QUEUE_PORT"),
+    ("table", "Azurite's table service", "--table-port", "AZURITE_TABLE_PORT"),
+)
+AZURITE_PORTS = ("blob", "queue", "table")
+
+
+class Stopped(Exception):
+    """SIGTERM (an IDE's stop button, `timeout`, a container stop): stop like Ctrl-C, every child included."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devhost.stack",
-        description="Run the app locally: Azurite, the ACS emulator and the dev host, then place a demo call.",
+        description="Run the app locally: Azurite, the ACS emulator, the receiver and the dev host, then place a "
+        "demo call. `make run ARGS=...` and `make demo ARGS=...` pass flags through.",
+        epilog="Every port flag defaults to its environment variable (shown in brackets), else the usual port; "
+        "0 picks a free port.",
     )
     parser.add_argument("--exit-after-demo", action="store_true", help="stop everything once the demo call ended")
     parser.add_argument("--no-demo", action="store_true", help="start the services without placing a demo call")
     parser.add_argument(
         "--time-scale",
         type=float,
-        default=1.0,
-        help="emulated time multiplier; 0.1 makes the demo call ten times faster (default 1.0)",
+        default=float(os.environ.get("STACK_TIME_SCALE", "1.0")),
+        help="emulated time multiplier; 0.2 makes the demo call five times faster [STACK_TIME_SCALE] (default 1.0)",
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="log every function invocation and the dev host's functions table"
+    )
+    defaults = StackPorts()
+    for name, service, flag, variable in PORT_OPTIONS:
+        parser.add_argument(
+            flag,
+            dest=f"{name}_port",
+            type=int,
+            metavar="N",
+            default=_port_from_env(variable, getattr(defaults, name)),
+            help=f"port of {service} [{variable}] (default {getattr(defaults, name)})",
+        )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    # The Azure SDKs log every HTTP request at INFO; the app's and the hosts' own lines are what a reader wants.
-    logging.getLogger("azure").setLevel(logging.WARNING)
-    from devhost import demo
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be greater than 0")
+    return args
 
+
+def _port_from_env(variable: str, default: int) -> int:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) > 65535:
+        raise SystemExit(f"error: {variable} must be a port number (0-65535), not {value!r}")
+    return int(value)
+
+
+def check_ports(ports: StackPorts) -> str | None:
+    """Raise PortInUse naming each taken port and its holder. An Azurite already listening is used: the returned
+    line says so and names its process."""
+    needs = [
+        PortNeed(service, getattr(ports, name), flag, variable)
+        for name, service, flag, variable in PORT_OPTIONS
+        if name not in AZURITE_PORTS
+    ]
+    reused = None
+    if ports.blob and ports.table and _listening(ports.blob) and _listening(ports.table):
+        holder = holder_of(ports.blob) or "a process this user cannot see"
+        reused = f"Azurite is already listening on ports {ports.blob}-{ports.table} ({holder}); the stack uses it"
+    else:
+        needs += [
+            PortNeed(service, getattr(ports, name), flag, variable)
+            for name, service, flag, variable in PORT_OPTIONS
+            if name in AZURITE_PORTS
+        ]
+    check_free(needs)
+    return reused
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_logging(verbose=args.verbose)
+    ports = StackPorts(**{name: getattr(args, f"{name}_port") for name, *_ in PORT_OPTIONS})
+    # From here on SIGTERM unwinds like Ctrl-C: every child (Azurite included) is stopped on the way out. SIGINT is
+    # set too, since a shell that starts the stack in the background leaves it ignored.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stack = LocalStack(ports=ports, time_scale=args.time_scale)
     try:
-        stack = LocalStack(time_scale=args.time_scale).start()
+        reused = check_ports(ports)
+        if reused:
+            logger.warning(reused)
+        stack.start()
+        return _serve(stack, args)
+    except PortInUse as error:
+        print(f"error: the local stack cannot start:\n{error.strerror}", file=sys.stderr)
+        return 1
     except (OSError, TimeoutError, RuntimeError) as error:
         print(f"error: could not start the local stack: {error}", file=sys.stderr)
         return 1
-    try:
-        print(stack_banner(stack), flush=True)
-        if not args.no_demo:
-            demo.run(stack)
-        if not args.exit_after_demo:
-            print(demo.HOW_TO_CALL.format(emulator=stack.emulator.url if stack.emulator else ""), flush=True)
-            demo.wait_for_interrupt()
-    except TimeoutError as error:
-        print(f"error: the demo call did not go as scripted: {error}", file=sys.stderr)
-        return 1
+    except (KeyboardInterrupt, Stopped):
+        print("\nStopping.", flush=True)
+        return 0
     finally:
         stack.stop()
+
+
+def _serve(stack: LocalStack, args: argparse.Namespace) -> int:
+    from devhost import demo
+
+    print(stack_banner(stack), flush=True)
+    if not args.no_demo:
+        try:
+            demo.run(stack)
+        except TimeoutError as error:
+            print(f"error: the demo call did not go as scripted: {error}", file=sys.stderr)
+            return 1
+    if args.exit_after_demo:
+        return 0
+    if not args.no_demo:
+        print("\n" + stack_banner(stack), flush=True)  # the demo's lines have scrolled the first one away
+    print(demo.how_to_call(stack), flush=True)
+    threading.Event().wait()
     return 0
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise Stopped
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """The app's and the hosts' own lines; per-invocation and per-delivery lines only when asked (--verbose)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    # The Azure SDKs log every HTTP request at INFO; the app's and the hosts' own lines are what a reader wants.
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    if verbose:
+        for name in ("devhost", "emulator"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+    else:
+        logging.getLogger(INVOCATION_LOGGER).setLevel(logging.WARNING)
+
+
 def stack_banner(stack: LocalStack) -> str:
-    assert stack.emulator and stack.devhost and stack.azurite
+    """What is up and where, the web page first; printed once everything is up and again after the demo."""
+    assert stack.emulator and stack.devhost and stack.azurite and stack.receiver
+    emulator = stack.emulator.url
     return "\n".join([
         "Local stack is up:",
+        f"  Web phone      {emulator}/emulator/   (place calls, hear the prompts, watch each call live)",
+        f"  Function app   {stack.devhost.url}/api/   (callbacks: {stack.devhost.url}/api/callbacks)",
+        f"  ACS emulator   {emulator}   (control API: {emulator}/emulator/health, CLI: python -m emulator --help)",
+        f"  Receiver       {stack.receiver.url}   (media streaming, transcription)",
         f"  Azurite        blob :{stack.azurite.blob_port}  queue :{stack.azurite.queue_port}  "
         f"table :{stack.azurite.table_port}",
-        f"  ACS emulator   {stack.emulator.url}   (control API: {stack.emulator.url}/emulator/)",
-        f"  Function app   {stack.devhost.url}   (callbacks: {stack.devhost.url}/api/callbacks)",
-        f"  Receiver       {stack.receiver.url if stack.receiver else '-'}   (media streaming, transcription)",
     ])  # fmt: skip
 
 

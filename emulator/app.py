@@ -49,7 +49,7 @@ def all_listeners(backend: Backend) -> list:
 
 def create_app(config: EmulatorConfig) -> web.Application:
     """Build the emulator application; the backend and its HTTP client session live with the app."""
-    from . import control, identity, recording, sample_media
+    from . import control, identity, live, recording, sample_media
     from .faults import control as fault_control
 
     config.validate()
@@ -65,6 +65,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.add_routes(recording.routes)
     app.add_routes(sample_media.routes)
     app.cleanup_ctx.append(lambda app: _backend_context(app, config))
+    live.install(app)
     return app
 
 
@@ -79,6 +80,7 @@ async def _backend_context(app: web.Application, config: EmulatorConfig) -> Asyn
             backend = holder["backend"]
             log = backend.store("deliveries", list)
             log.append(delivery)
+            backend.notify("on_delivery", delivery, len(log) - 1)
             if delivery.error or (delivery.status is not None and delivery.status >= 300):
                 logger.warning(
                     "%s delivery of %s to %s failed after %d attempt(s): %s",

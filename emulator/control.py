@@ -45,19 +45,25 @@ class ControlError(Exception):
         return web.json_response({"error": error}, status=self.status)
 
 
+def guarded(handler: Handler) -> Handler:
+    """The handler, with its ControlError (or request-validation AcsError) answered as a JSON error."""
+
+    async def run(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ControlError as error:
+            return error.to_response()
+        except AcsError as error:
+            return ControlError(error.status, error.message).to_response()
+
+    return run
+
+
 def route(method: str, path: str) -> Callable[[Handler], Handler]:
-    """Register a control handler whose ControlError (or request-validation AcsError) becomes a JSON error."""
+    """Register a guarded control handler."""
 
     def register(handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.Response:
-            try:
-                return await handler(request)
-            except ControlError as error:
-                return error.to_response()
-            except AcsError as error:
-                return ControlError(error.status, error.message).to_response()
-
-        routes.route(method, path)(guarded)
+        routes.route(method, path)(guarded(handler))
         return handler
 
     return register
@@ -201,11 +207,17 @@ async def timeline(request: web.Request) -> web.Response:
 
 @route("POST", CALL_PATH + "/participants/{who}/{action}")
 async def person_action(request: web.Request) -> web.Response:
-    """A person on the call presses keys (`dtmf`), speaks (`speech`) or hangs up (`hangup`)."""
+    """A person on the call presses keys (`dtmf`), speaks (`speech`) or hangs up (`hangup`); one being rung with
+    behaviour "manual" picks up (`answer`) or refuses (`decline`)."""
     action = request.match_info["action"]
-    if action not in ("dtmf", "speech", "hangup"):
-        raise ControlError(404, f"Unknown person action {action!r}; use dtmf, speech or hangup.")
+    if action not in ("dtmf", "speech", "hangup", "answer", "decline"):
+        raise ControlError(404, f"Unknown person action {action!r}; use dtmf, speech, hangup, answer or decline.")
     call = find_call(request)
+    if action in ("answer", "decline"):
+        raw_id = identity(request.match_info["who"], "participant").raw_id
+        if not people.pick_up(call, raw_id, answer=action == "answer"):
+            raise ControlError(409, f"{raw_id} is not ringing with behaviour manual on call {call.server_call_id}.")
+        return web.json_response(call_view(call))
     participant = connected_person(call, request.match_info["who"])
     body = await json_body(request)
     if action == "dtmf":

@@ -57,17 +57,24 @@ class EmulatorControl:
         # Per request: a session-wide verify would lose to REQUESTS_CA_BUNDLE in the environment.
         self._verify: str | bool = ca_file or True
 
-    def _request(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> Any:
+    def _request(
+        self, method: str, path: str, body: dict | None = None, params: dict | None = None, *, raw: bool = False
+    ) -> Any:
         try:
             response = self._send(method, path, body, params)
-        except requests.ConnectionError as error:
+        except requests.ConnectionError:
             if not self._switched_to_https():
-                raise ControlApiError(None, f"cannot reach the emulator at {self.base_url}: {error}") from None
+                raise ControlApiError(None, f"cannot reach the emulator at {self.base_url}") from None
             response = self._send(method, path, body, params)
         except requests.RequestException as error:
-            raise ControlApiError(None, f"cannot reach the emulator at {self.base_url}: {error}") from None
+            # urllib3's nested exception text says nothing a person can act on; its class name does (ReadTimeout...).
+            raise ControlApiError(
+                None, f"cannot reach the emulator at {self.base_url} ({type(error).__name__})"
+            ) from None
         if response.status_code >= 400:
             raise ControlApiError(response.status_code, _error_message(response))
+        if raw:
+            return response.content
         return response.json() if response.content else None
 
     def _send(self, method: str, path: str, body: dict | None, params: dict | None) -> requests.Response:
@@ -123,6 +130,14 @@ class EmulatorControl:
     def hang_up(self, call_id: str, who: str) -> dict:
         return self._person(call_id, who, "hangup", {})
 
+    def answer(self, call_id: str, who: str) -> dict:
+        """`who`, ringing with behaviour "manual" (e.g. an agent), picks up."""
+        return self._person(call_id, who, "answer", {})
+
+    def decline(self, call_id: str, who: str) -> dict:
+        """`who`, ringing with behaviour "manual", refuses the call."""
+        return self._person(call_id, who, "decline", {})
+
     def _person(self, call_id: str, who: str, action: str, body: dict) -> dict:
         return self._request("POST", f"/calls/{_path_part(call_id)}/participants/{_path_part(who)}/{action}", body)
 
@@ -166,6 +181,21 @@ class EmulatorControl:
 
     def deliveries(self, kind: str | None = None) -> list[dict]:
         return self._request("GET", "/deliveries", params={"kind": kind} if kind else None)
+
+    def recordings(self, call_id: str | None = None) -> list[dict]:
+        """Every recording, or those of one call (serverCallId or callConnectionId), with state and file."""
+        if call_id is None:
+            return self._request("GET", "/recordings")["recordings"]
+        view = self.call(call_id)
+        return self._request("GET", "/recordings", params={"serverCallId": view["serverCallId"]})["recordings"]
+
+    def recording_content(self, recording_id: str) -> bytes:
+        """The recording's WAV, wherever the emulator wrote it (its own store or the app's container)."""
+        return self._request("GET", f"/recordings/{_path_part(recording_id)}/content", raw=True)
+
+    def redeliver(self, delivery_id: int) -> dict:
+        """POST a delivery's events again to the same URL (a fresh token), as a retry would; returns its outcome."""
+        return self._request("POST", f"/deliveries/{delivery_id}/redeliver")
 
     def faults(self) -> dict:
         """The fault plan in force (with its seed), counters of what was injected, the published signing keys."""

@@ -92,6 +92,10 @@ class ServerCall:
     had_people: bool = False  # a person (not an app leg) has been in the call
     sequence_number: int = 0
 
+    def __post_init__(self) -> None:
+        # Listeners (the web page's live feed) hear of every timeline entry together with its call.
+        self.timeline.observers.append(lambda entry: self.backend.notify("on_timeline_entry", self, entry))
+
     def participant(self, raw_id: str) -> Participant | None:
         return self.participants.get(raw_id)
 
@@ -213,6 +217,7 @@ class CallConnection:
         self.call.timeline.add(
             "callback",
             event["type"].rsplit(".", 1)[-1],
+            eventId=event["id"],
             url=url,
             data=event["data"],
             callConnectionId=self.call_connection_id,
@@ -346,7 +351,9 @@ class Backend:
     def publish_event_grid(self, event_type: str, subject: str, data: dict, call: ServerCall | None = None) -> dict:
         event = event_grid_event(event_type, subject=subject, data=data, topic=self.config.resource_topic)
         if call is not None:
-            call.timeline.add("eventgrid", event["eventType"].rsplit(".", 1)[-1], subject=subject, data=data)
+            call.timeline.add(
+                "eventgrid", event["eventType"].rsplit(".", 1)[-1], eventId=event["id"], subject=subject, data=data
+            )
         self.spawn(self.faults.publish_event_grid(event, call))
         return event
 

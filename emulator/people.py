@@ -12,7 +12,11 @@ from .models import DISCONNECTED_REMOTE, Backend, CallConnection, Participant, S
 
 # "app": the identity is routed to an application (an Event Grid IncomingCall subscription); whichever app answers
 # the IncomingCall takes the call, as on the live service, and nobody else picks up.
-ANSWERS = ("answer", "decline", "busy", "never", "app")
+# "manual": the identity rings until someone answers or declines for them through the control API (the web page's
+# agent buttons, `python -m emulator answer`), or the ring timeout.
+ANSWERS = ("answer", "decline", "busy", "never", "app", "manual")
+# Calls ringing an identity whose behaviour is "manual": (serverCallId, raw id) -> what answering or declining does.
+MANUAL_RINGING = "people.manual"
 # Raw ids of the users the emulated Identity API created: no simulated client holds their tokens, so a call to one
 # of them rings only the apps (unless a behaviour is set for it).
 APP_ROUTED_USERS = "identity.users"
@@ -29,7 +33,7 @@ REFUSALS: dict[str, Result] = {
 
 @dataclass
 class Behaviour:
-    answer: str = "answer"  # answer | decline | busy | never
+    answer: str = "answer"  # one of ANSWERS
     answer_after_ms: int = 0  # emulated time, so --time-scale applies
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,12 +124,31 @@ def ring(
         )  # fmt: skip
         ringing.on_cancel = lambda: offered.take("canceled")
         return ringing
+    if behaviour.answer == "manual":
+        waiting = call.backend.store(MANUAL_RINGING)
+        waiting[call.server_call_id, target.raw_id] = (answer, lambda: refuse("decline"))
+        call.backend.later(timeout_seconds, lambda: refuse("never"))
+        return ringing
     # One decisive timer per ringing keeps the outcome deterministic even when the delay equals the timeout.
     if behaviour.answer in ("answer", "decline", "busy") and after <= timeout_seconds:
         call.backend.later(after, answer if behaviour.answer == "answer" else lambda: refuse(behaviour.answer))
     else:
         call.backend.later(timeout_seconds, lambda: refuse("never"))
     return ringing
+
+
+def pick_up(call: ServerCall, raw_id: str, *, answer: bool) -> bool:
+    """Answer or decline for a "manual" identity ringing on call; False when it is not ringing there (any more)."""
+    pending = call.backend.store(MANUAL_RINGING).pop((call.server_call_id, raw_id), None)
+    participant = call.participants.get(raw_id)
+    if pending is None or participant is None or participant.state != "ringing":
+        return False
+    on_answer, on_decline = pending
+    if answer:
+        on_answer()
+    else:
+        on_decline()
+    return True
 
 
 def dial(call: ServerCall, targets: list[Identifier], connection: CallConnection) -> None:

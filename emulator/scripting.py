@@ -14,26 +14,9 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from .control_client import EmulatorControl
+from .narration import PROMPT_OPERATIONS, listeners_of, prompt_texts
 
-PROMPT_OPERATIONS = {"CallMedia_Play", "CallMedia_Recognize", "CallMedia_Hold"}
-
-
-def prompt_texts(body: dict[str, Any]) -> list[str]:
-    """What a Play/Recognize/Hold request makes the caller hear: TTS text, SSML, or the audio file URL."""
-    sources = list(body.get("playSources") or []) + list(body.get("playPrompts") or [])
-    for single in (body.get("playPrompt"), body.get("playSourceInfo")):
-        if single:
-            sources.append(single)
-    texts = []
-    for source in sources:
-        kind = source.get("kind")
-        if kind == "text":
-            texts.append(source.get("text", {}).get("text", ""))
-        elif kind == "ssml":
-            texts.append(source.get("ssml", {}).get("ssmlText", ""))
-        elif kind == "file":
-            texts.append(source.get("file", {}).get("uri", ""))
-    return texts
+__all__ = ["ScriptedCaller", "prompt_texts"]
 
 
 class ScriptedCaller:
@@ -133,11 +116,7 @@ class ScriptedCaller:
             return False
         if entry["detail"].get("status", 0) >= 300:
             return False
-        body = entry["detail"]["body"]
-        targets = [t.get("rawId") for t in body.get("playTo") or []]
-        recognizer = (body.get("recognizeOptions") or {}).get("targetParticipant") or body.get("targetParticipant")
-        if recognizer:
-            targets.append(recognizer.get("rawId"))
+        targets = listeners_of(entry["detail"]["body"])
         return not targets or self.raw_id in targets
 
     def _call(self) -> str:

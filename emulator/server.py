@@ -70,6 +70,7 @@ class EmulatorServer:
         if self._runner is not None:
             self.run(self._runner.cleanup())
             self._runner = None
+        self.run(_cancel_leftover_tasks())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
 
@@ -78,3 +79,12 @@ class EmulatorServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+async def _cancel_leftover_tasks() -> None:
+    """Cancel what is still running once the app is cleaned up (a media operation a cancelled one started, say), so
+    none is destroyed pending when the process exits; cancelling can start more, hence the loop."""
+    while tasks := [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

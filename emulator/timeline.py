@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +34,14 @@ class Timeline:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.entries: list[TimelineEntry] = []
+        # Told of each entry as it is added (the web page's live feed); an observer must not raise.
+        self.observers: list[Callable[[TimelineEntry], None]] = []
 
     def add(self, kind: str, summary: str, **detail: Any) -> TimelineEntry:
         entry = TimelineEntry(Clock.timestamp(), (time.monotonic() - self.started) * 1000, kind, summary, detail)
         self.entries.append(entry)
+        for observe in self.observers:
+            observe(entry)
         return entry
 
     def to_list(self) -> list[dict[str, Any]]:

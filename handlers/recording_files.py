@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from shared.context import Context
+from shared.logging import short_id
 from shared.recordings import IndexedRecording, RecordingFileStatus
 
 logger = logging.getLogger(__name__)
@@ -16,14 +17,14 @@ async def on_recording_file_status(event: RecordingFileStatus, ctx: Context) -> 
     if owner is None:
         logger.warning(
             "Recording %s of server call %s was not started by this app; indexed without a call",
-            event.recording_id,
-            event.server_call_id,
+            short_id(event.recording_id),
+            short_id(event.server_call_id),
         )
     recording = IndexedRecording.of(event, owner.call_connection_id if owner else "")
     await ctx.recordings.put(recording)
     logger.info(
         "Indexed recording %s of call %s: %d ms, %d chunk(s), ended: %s",
-        event.recording_id,
+        short_id(event.recording_id),
         recording.call_connection_id,
         event.duration_ms,
         len(event.chunks),

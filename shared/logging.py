@@ -15,6 +15,13 @@ _E164 = re.compile(r"(\+|%2[Bb])(\d{4})(\d{1,7})(\d{4})(?!\d)")
 _BARE_NUMBER = re.compile(r"(?<![\w+%-])(?<!\d\.)(\d{4})(\d{2,7})(\d{4})(?![\w-]|\.\d)")
 # The Azure SDKs log every HTTP request (URL with table keys, headers) at INFO.
 _SDK_LOGGER = "azure"
+# azure-communication-callautomation 1.6.0 hands TranscriptionOptions' optional speech_recognition_model_endpoint_id
+# to a generated model that does not declare it, and that model's serializer warns on every call answered or placed
+# with transcription options, set or not. The field is dropped either way, so the warning says nothing actionable.
+_SDK_SERIALIZER_LOGGER = "azure.communication.callautomation._generated._utils.serialization"
+_UNDECLARED_SDK_FIELD = "speech_recognition_model_endpoint_id is not a known attribute"
+# Ids longer than this (recording ids are about 170 characters of base64) are shortened in log lines.
+_LONG_ID = 24
 
 _installed_factory: Callable[..., logging.LogRecord] | None = None
 
@@ -50,6 +57,18 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
+def short_id(value: str) -> str:
+    """A long opaque id (a recording id, a serverCallId) cut to its first 10 and last 6 characters for a log line."""
+    return value if len(value) <= _LONG_ID else f"{value[:10]}...{value[-6:]}"
+
+
+class _UndeclaredSdkFieldFilter(logging.Filter):
+    """Drops the SDK serializer's warning about the one field the SDK itself passes undeclared (see above)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _UNDECLARED_SDK_FIELD not in record.getMessage()
+
+
 class PhoneNumberMaskingFilter(logging.Filter):
     """A filter for handlers that do not go through the masking record factory."""
 
@@ -59,7 +78,8 @@ class PhoneNumberMaskingFilter(logging.Filter):
 
 
 def install_log_hygiene() -> None:
-    """What the app does to logging at import: mask phone numbers everywhere, keep the SDKs at WARNING.
+    """What the app does to logging at import: mask phone numbers everywhere, keep the SDKs at WARNING, and drop
+    the one SDK warning every answered call would repeat.
 
     The SDKs' INFO request lines carry table keys (phone numbers, URL-encoded) and would flood Application
     Insights; a level set explicitly (e.g. to debug) is left alone.
@@ -68,6 +88,9 @@ def install_log_hygiene() -> None:
     sdk = logging.getLogger(_SDK_LOGGER)
     if sdk.level == logging.NOTSET:
         sdk.setLevel(logging.WARNING)
+    serializer = logging.getLogger(_SDK_SERIALIZER_LOGGER)
+    if not any(isinstance(known, _UndeclaredSdkFieldFilter) for known in serializer.filters):
+        serializer.addFilter(_UndeclaredSdkFieldFilter())
 
 
 def install_phone_number_masking() -> None:

@@ -197,6 +197,13 @@ async def _during_prompt(op: MediaOperation, spec: RecognizeSpec, seconds: float
             return None
         if spec.interrupt_prompt:
             return heard
+        kind, value = heard
+        op.connection.call.timeline.add(
+            "emulator",
+            f"{'tone ' + value if kind == 'tone' else repr(value)} from {spec.target} ignored: the prompt is still "
+            "playing and is not interruptible (interruptPrompt false)",
+            callConnectionId=op.connection.call_connection_id,
+        )
     return None
 
 

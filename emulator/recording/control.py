@@ -117,7 +117,7 @@ async def delete_recording(request: web.Request) -> web.Response:
 async def get_content(request: web.Request) -> web.Response:
     file = _recording(request).file
     if file is None or file.wav is None:
-        raise not_found("Recording content (not ready, deleted, or written to the app's own container)")
+        raise not_found("Recording content (not ready yet, or deleted)")
     return web.Response(body=file.wav, content_type="audio/wav")
 
 

@@ -262,6 +262,9 @@ async def publish_file(recording: Recording) -> None:
     assert file is not None, "publish_file runs after stop()"
     wav = await asyncio.to_thread(render_wav, recording)
     file.metadata = acs_metadata(recording, backend.config.resource_id, file.document_id)
+    # Kept even when written to the app's container, so /emulator/recordings/{id}/content (`python -m emulator
+    # recording ID`) downloads any recording locally without the container's credentials.
+    file.wav = wav
     if recording.options.container_url:
         try:
             file.content_location, file.metadata_location = await upload(
@@ -283,7 +286,6 @@ async def publish_file(recording: Recording) -> None:
     else:
         # The SDK's download_recording cannot fetch these: it only accepts *.asm.skype.com hosts (contract §0.2).
         base = f"{backend.config.base_url}/emulator/recordings/{recording.recording_id}"
-        file.wav = wav
         file.content_location = f"{base}/content"
         file.metadata_location = f"{base}/metadata"
         file.delete_location = base

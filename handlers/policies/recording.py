@@ -18,7 +18,7 @@ from shared.actions import Action, PauseRecording, ResumeRecording, StartRecordi
 from shared.context import Context
 from shared.engine import Next, Transition, Turn, update_data
 from shared.events import RecordingEvent
-from shared.logging import call_logger
+from shared.logging import call_logger, short_id
 from shared.recordings import RecordingOptions, RecordingOwner
 from shared.settings import Settings
 from shared.state import ANSWERING, ENDED, CallState, http_date
@@ -168,16 +168,20 @@ def noted(turn: Turn, transition: Transition) -> Transition:
     log = call_logger(logger, event)
     note = current_note(turn, transition)
     if note.get("id") not in (None, event.recording_id):
-        log.info("Recording %s is %s (an earlier recording of the call)", event.recording_id, event.state)
+        log.info("Recording %s is %s (an earlier recording of the call)", short_id(event.recording_id), event.state)
         return transition
     if event.type == "StartRecordingFailed":
         result = event.result
         log.error(
-            "Recording %s failed to start: %s/%s %s", event.recording_id, result.code, result.sub_code, result.message
+            "Recording %s failed to start: %s/%s %s",
+            short_id(event.recording_id),
+            result.code,
+            result.sub_code,
+            result.message,
         )
         failure = f"{result.code}/{result.sub_code} {result.message}"
         note = with_history({**note, "state": "failed", "error": failure}, [event.time, "failed"])
     else:
-        log.info("Recording %s is %s", event.recording_id, event.state)
+        log.info("Recording %s is %s", short_id(event.recording_id), event.state)
         note = with_history({**note, "id": event.recording_id, "state": event.state}, [event.time, event.state])
     return replace(transition, data={**(transition.data or {}), RECORDING: note})

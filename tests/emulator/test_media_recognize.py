@@ -110,6 +110,12 @@ def test_without_interrupt_prompt_tones_during_the_prompt_are_ignored(media_call
     call.wait_for_recognize_phase("prompt")
     call.press("9")
     assert result(call.wait("RecognizeFailed"))[1] == 8510
+    # The timeline says why the tone did nothing, for whoever wonders why the app never heard it.
+    summaries = [entry["summary"] for entry in call.emulator.control.timeline(call.id)]
+    assert (
+        f"tone nine from {call.person.raw_id} ignored: the prompt is still playing and is not interruptible "
+        "(interruptPrompt false)"
+    ) in summaries
 
 
 @pytest.mark.parametrize(("prompts", "index"), [(["stereo.wav"], 0), (["hello.wav", "missing.wav"], 1)])

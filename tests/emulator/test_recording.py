@@ -169,6 +169,8 @@ def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
     assert metadata["participants"] == [{"participantId": call.person.raw_id}]
     assert metadata["recordingInfo"]["format"] == "wav"
     assert_silent_only_while_paused(wav, metadata)
+    # Written to the app's container, and still downloadable from the emulator without the container's key.
+    assert emulator.control.recording_content(recording_id) == wav
 
 
 async def test_pause_on_start_by_server_call_id_keeps_the_file_in_the_emulator(

@@ -2,7 +2,7 @@
 
 import logging
 
-from shared.logging import call_logger, install_phone_number_masking, mask
+from shared.logging import call_logger, install_log_hygiene, install_phone_number_masking, mask, short_id
 from tests.fixtures.fakes import event
 
 
@@ -42,3 +42,36 @@ def test_url_encoded_and_bare_numbers_are_masked():
 def test_bare_digit_runs_that_are_not_numbers_are_left_alone():
     kept = "8:acs:00000000-0000-4000-8000-000000000001_x took 1764859000.123 s; card 4111111111111111; order 12345"
     assert mask(kept) == kept
+
+
+def test_long_ids_are_shortened_and_short_ones_kept():
+    recording_id = "eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiI5NjAwYmU4MC02NmFhLTQ0YzItODYxOC0zMzdjMzNiMDkxZWQifQ"
+    assert short_id(recording_id) == "eyJQbGF0Zm...ZWQifQ"
+    assert short_id("0b004880-e406") == "0b004880-e406"
+
+
+def test_the_sdks_warning_about_its_own_undeclared_field_is_dropped(caplog):
+    """SDK 1.6.0 warns on every answer with transcription options; other warnings of that logger still pass."""
+    from azure.communication.callautomation import TranscriptionOptions
+
+    serializer = logging.getLogger("azure.communication.callautomation._generated._utils.serialization")
+    kept = list(serializer.filters)
+    for installed in kept:
+        serializer.removeFilter(installed)
+    options = TranscriptionOptions(
+        transport_url="wss://receiver.example/ws", transport_type="websocket", locale="en-US", start_transcription=False
+    )
+    try:
+        with caplog.at_level(logging.WARNING):
+            options._to_generated()
+            assert any("speech_recognition_model_endpoint_id" in message for message in caplog.messages)
+            caplog.clear()
+            install_log_hygiene()
+            options._to_generated()
+            serializer.warning("another attribute is not a known attribute of class X")
+        assert caplog.messages == ["another attribute is not a known attribute of class X"]
+    finally:
+        for installed in list(serializer.filters):
+            serializer.removeFilter(installed)
+        for installed in kept:
+            serializer.addFilter(installed)
