@@ -8,7 +8,7 @@ ends the call for both as soon as either of them leaves.
 from __future__ import annotations
 
 from shared.actions import AddParticipant, HangUp
-from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn, once_connected
 from shared.events import ParticipantsUpdated
 from shared.identifiers import E164
 from shared.state import ANSWERING, CallState
@@ -80,13 +80,6 @@ async def check_parties(turn: Turn) -> Transition:
     return await hang_up(turn)
 
 
-async def invite_late(turn: Turn) -> Transition:
-    """CallConnected never arrived: invite the peer once ACS says the caller is connected."""
-    if turn.event.data.get("state") != "connected":
-        return Transition(step=ANSWERING, wait=turn.settings.watchdog_grace_seconds)
-    return await invite_peer(turn)
-
-
 FLOW = Flow(
     name=NAME,
     steps=(ANSWERING, CONNECTING, CONNECTED, HANGING_UP),
@@ -95,7 +88,7 @@ FLOW = Flow(
         On("AddParticipantSucceeded", CONNECTING, on_peer_joined, context=PEER),
         On("AddParticipantFailed", CONNECTING, hang_up, context=PEER),
         On("ParticipantsUpdated", (CONNECTING, CONNECTED), on_participants_updated),
-        On(STEP_OVERDUE, ANSWERING, invite_late),
+        On(STEP_OVERDUE, ANSWERING, once_connected(invite_peer)),
         On(STEP_OVERDUE, (CONNECTING, CONNECTED), check_parties),
         On(STEP_OVERDUE, HANGING_UP, hang_up),
     ),

@@ -134,6 +134,18 @@ class Flow:
         return None
 
 
+def once_connected(handler: Handler) -> Handler:
+    """A StepOverdue row for a call whose CallConnected never arrived: handler runs once the watchdog finds the call
+    connected (as if CallConnected had come); until then the step keeps waiting another WATCHDOG_GRACE_SECONDS."""
+
+    async def recover(turn: Turn) -> Transition | None:
+        if turn.event.data.get("state") != "connected":
+            return Transition(step=turn.state.step, wait=turn.settings.watchdog_grace_seconds)
+        return await handler(turn)
+
+    return recover
+
+
 def split_context(operation_context: str | None) -> tuple[str | None, str | None]:
     """("main-menu", "7") from "main-menu/7": the context a flow declared, and the claim that issued it."""
     if not operation_context:

@@ -15,7 +15,7 @@ from handlers.ivr.steps import (
     ORDER_NUMBER,
     WITH_AGENT,
 )
-from shared.engine import STEP_OVERDUE, Flow, On
+from shared.engine import STEP_OVERDUE, Flow, On, once_connected
 from shared.state import ANSWERING
 
 FLOW = Flow(
@@ -37,7 +37,7 @@ FLOW = Flow(
         On("PlayCompleted", GOODBYE, goodbye.on_played, context=GOODBYE),
         On("PlayFailed", GOODBYE, goodbye.on_played, context=GOODBYE),
         # The watchdog, when a step's answer never came (ACS has just confirmed the call is still there).
-        On(STEP_OVERDUE, ANSWERING, recovery.greet_late),
+        On(STEP_OVERDUE, ANSWERING, once_connected(greeting.on_call_connected)),
         On(STEP_OVERDUE, (MAIN_MENU, ORDER_NUMBER, CARD_NUMBER), recovery.ask_again),
         On(STEP_OVERDUE, CONNECTING_AGENT, recovery.check_agent),
         On(STEP_OVERDUE, WITH_AGENT, recovery.still_talking),

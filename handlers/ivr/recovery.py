@@ -3,7 +3,7 @@ the actions never went out). ACS has just been asked: the call is still connecte
 
 from __future__ import annotations
 
-from handlers.ivr import agent, goodbye, greeting, payment, steps
+from handlers.ivr import agent, goodbye, payment, steps
 from shared.engine import Transition, Turn
 from shared.state import CallState
 
@@ -16,13 +16,6 @@ ASK_AGAIN = {
 
 def present(turn: Turn) -> set[str]:
     return set(turn.event.data.get("participants", ()))
-
-
-async def greet_late(turn: Turn) -> Transition:
-    """CallConnected never arrived (or never moved the call): once the call is up, greet the caller."""
-    if turn.event.data.get("state") != "connected":
-        return Transition(step=turn.state.step, wait=turn.settings.watchdog_grace_seconds)
-    return greeting.greet(turn)
 
 
 async def ask_again(turn: Turn) -> Transition:

@@ -15,7 +15,7 @@ from typing import Any
 from shared.acs import Connect, Headers, Locator, NewCall, PlacedCall
 from shared.context import Context
 from shared.deadlines import DEFAULT_INVITATION_SECONDS
-from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn, once_connected
 from shared.errors import BadRequest, StateConflict
 from shared.identifiers import E164
 from shared.settings import Settings
@@ -104,24 +104,12 @@ async def start(ctx: Context, call_connection_id: str, flow: str, data: Mapping[
         await ctx.state.commit(state)
 
 
-def connected(turn: Turn) -> bool:
-    """Whether the watchdog's look at the call (a StepOverdue event) found it connected."""
-    return turn.event.data.get("state") == "connected"
-
-
 async def on_connected(turn: Turn) -> Transition:
     return Transition(step=CONNECTED)
 
 
 async def on_failed(turn: Turn) -> Transition:
     return Transition(step=ENDED, data={"failure": f"{turn.event.result.code}/{turn.event.result.sub_code}"})
-
-
-async def connected_late(turn: Turn) -> Transition:
-    """CallConnected never arrived: connected if ACS says so, else keep waiting for it."""
-    if not connected(turn):
-        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
-    return Transition(step=CONNECTED)
 
 
 API = Flow(
@@ -131,6 +119,6 @@ API = Flow(
         On("CallConnected", DIALLING, on_connected),
         On("CreateCallFailed", DIALLING, on_failed),
         On("ConnectFailed", DIALLING, on_failed),
-        On(STEP_OVERDUE, DIALLING, connected_late),
+        On(STEP_OVERDUE, DIALLING, once_connected(on_connected)),
     ),
 )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.outbound import DIALLING, connected
+from handlers.outbound import DIALLING
 from shared.actions import HangUp, Play, Prompt
-from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn, once_connected
 
 NAME = "announce"
 ANNOUNCING = "announcing"
@@ -25,13 +25,6 @@ async def on_announced(turn: Turn) -> Transition:
     return Transition(step=LEAVING, actions=(HangUp(for_everyone=False),))
 
 
-async def joined_late(turn: Turn) -> Transition:
-    """CallConnected never arrived: announce once ACS says the app is in the call, else keep waiting."""
-    if not connected(turn):
-        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
-    return await announce(turn)
-
-
 FLOW = Flow(
     name=NAME,
     steps=(DIALLING, ANNOUNCING, LEAVING, STAYING),
@@ -39,7 +32,7 @@ FLOW = Flow(
         On("CallConnected", DIALLING, announce),
         On("PlayCompleted", ANNOUNCING, on_announced, context=ANNOUNCING),
         On("PlayFailed", ANNOUNCING, on_announced, context=ANNOUNCING),
-        On(STEP_OVERDUE, DIALLING, joined_late),
+        On(STEP_OVERDUE, DIALLING, once_connected(announce)),
         On(STEP_OVERDUE, (ANNOUNCING, LEAVING), on_announced),
     ),
 )

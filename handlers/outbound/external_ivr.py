@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from handlers.outbound import DIALLING, connected
+from handlers.outbound import DIALLING
 from shared.actions import HangUp, SendDtmf
-from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn
+from shared.engine import STEP_OVERDUE, Flow, On, Transition, Turn, once_connected
 from shared.state import CallState
 from shared.validation import MAX_DTMF_TONES, tones
 
@@ -87,13 +87,6 @@ async def on_step_failed(turn: Turn) -> Transition:
     return Transition(step=FAILED, data={"dtmf_failure": failure})
 
 
-async def connected_late(turn: Turn) -> Transition:
-    """CallConnected never arrived: start sending once ACS says the call is up, else keep waiting."""
-    if not connected(turn):
-        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
-    return send_next(turn.state)
-
-
 async def hang_up(turn: Turn) -> Transition:
     return Transition(step=HANGING_UP, actions=(HangUp(for_everyone=True),))
 
@@ -105,7 +98,7 @@ FLOW = Flow(
         On("CallConnected", DIALLING, on_connected),
         On("SendDtmfTonesCompleted", SENDING, on_step_sent, context=SENDING),
         On("SendDtmfTonesFailed", SENDING, on_step_failed, context=SENDING),
-        On(STEP_OVERDUE, DIALLING, connected_late),
+        On(STEP_OVERDUE, DIALLING, once_connected(on_connected)),
         On(STEP_OVERDUE, SENDING, on_step_sent),
         On(STEP_OVERDUE, HANGING_UP, hang_up),
     ),

@@ -4,7 +4,7 @@ store the outcome, say goodbye. POST /api/reminders places the call (handlers/ap
 from handlers.outbound import DIALLING
 from handlers.reminder import call, prompts
 from handlers.reminder.prompts import CLOSING, CONFIRMING, HANGING_UP
-from shared.engine import ANY_STEP, STEP_OVERDUE, Flow, On
+from shared.engine import ANY_STEP, STEP_OVERDUE, Flow, On, once_connected
 
 FLOW = Flow(
     name=prompts.NAME,
@@ -18,7 +18,7 @@ FLOW = Flow(
         On("PlayFailed", CLOSING, call.on_closing_played, context=CLOSING),
         On("CallDisconnected", ANY_STEP, call.on_disconnected),
         # The watchdog, when a step's answer never came (ACS has just confirmed the call is still there).
-        On(STEP_OVERDUE, DIALLING, call.answered_late),
+        On(STEP_OVERDUE, DIALLING, once_connected(call.on_answered)),
         On(STEP_OVERDUE, CONFIRMING, call.retry_or_give_up),
         On(STEP_OVERDUE, (CLOSING, HANGING_UP), call.on_closing_played),
     ),

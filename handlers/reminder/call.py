@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.outbound import DIALLING, connected
+from handlers.outbound import DIALLING
 from handlers.reminder import prompts
 from handlers.reminder.prompts import CONFIRMING
 from shared.actions import HangUp
@@ -51,10 +51,3 @@ async def on_disconnected(turn: Turn) -> Transition | None:
         return None
     outcome = prompts.FAILED if turn.state.step == DIALLING else prompts.NO_RESPONSE
     return Transition(step=ENDED, data={"outcome": outcome})
-
-
-async def answered_late(turn: Turn) -> Transition:
-    """CallConnected never arrived: ask once ACS says the call is up, else keep waiting for it."""
-    if not connected(turn):
-        return Transition(step=DIALLING, wait=turn.settings.watchdog_grace_seconds)
-    return await on_answered(turn)
