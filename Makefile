@@ -14,17 +14,17 @@ run: bootstrap
 demo: bootstrap
 	$(PY) -m devhost.stack --exit-after-demo
 
-test: bootstrap $(CHECKOV_VENV)/.installed
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+test: lint $(CHECKOV_VENV)/.installed
 	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 compat: bootstrap
 	$(PY) -m pytest -m compat tests/compat $(PYTEST_ARGS)
 
+# ruff, then mypy on the packages [tool.mypy] in pyproject.toml lists.
 lint: bootstrap
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: bootstrap
 	$(PY) -m bench

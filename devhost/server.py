@@ -401,6 +401,7 @@ class DevHost:
         # Everything asyncio happens on this thread, so start() and stop() also work from inside a running loop.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        assert self.app is not None, "start() creates the app before serving it"
         runner = web.AppRunner(self.app, access_log=None)
         try:
             loop.run_until_complete(runner.setup())

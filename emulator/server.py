@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Self
+from collections.abc import Coroutine
+from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
-from .app import BACKEND, create_app
+from .app import create_app
 from .config import EmulatorConfig
 from .control_client import EmulatorControl
-from .models import Backend
+from .models import BACKEND, Backend
 from .tls import ensure_certificate, server_ssl_context
+
+T = TypeVar("T")
 
 
 class EmulatorServer:
@@ -42,7 +45,7 @@ class EmulatorServer:
         assert self.app is not None, "emulator not started"
         return self.app[BACKEND]
 
-    def run(self, coroutine):
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the emulator's loop from another thread and return its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
