@@ -15,10 +15,10 @@ from typing import Self
 
 from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
 from devhost.server import DevHost
-from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
 from emulator.faults import FaultPlan
 from emulator.server import EmulatorServer
+from emulator.tokens import OPENID_PATH
 from receiver.config import ReceiverConfig
 from receiver.server import ReceiverServer
 
@@ -149,14 +149,14 @@ class LocalStack:
 
     def stop(self) -> None:
         if self.devhost is not None and self.devhost.app is not None:
-            self._close_app_clients()
+            self._close_app_clients(self.devhost)
         self._resources.close()
 
-    def _close_app_clients(self) -> None:
+    def _close_app_clients(self, devhost: DevHost) -> None:
         from shared import clients
 
         try:
-            self.devhost.run(clients.close())
+            devhost.run(clients.close())
         except RuntimeError:
             logger.debug("the dev host had already stopped; nothing to close")
 
