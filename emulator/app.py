@@ -41,8 +41,11 @@ def all_listeners(backend: Backend) -> list[CallListener]:
     return [media.listener(backend), streaming.listener(backend), recording.listener(backend)]
 
 
-def create_app(config: EmulatorConfig) -> web.Application:
-    """Build the emulator application; the backend and its HTTP client session live with the app."""
+def create_app(config: EmulatorConfig, clock: Clock | None = None) -> web.Application:
+    """Build the emulator application; the backend and its HTTP client session live with the app.
+
+    Emulated time runs on `clock`: by default wall-clock time at the config's time scale.
+    """
     config.validate()
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app[OPERATIONS] = all_operations()
@@ -55,12 +58,11 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.add_routes(identity.routes)
     app.add_routes(recording.routes)
     app.add_routes(sample_media.routes)
-    app.cleanup_ctx.append(lambda app: _backend_context(app, config))
+    app.cleanup_ctx.append(lambda app: _backend_context(app, config, clock or Clock(config.time_scale)))
     return app
 
 
-async def _backend_context(app: web.Application, config: EmulatorConfig) -> AsyncIterator[None]:
-    clock = Clock(config.time_scale)
+async def _backend_context(app: web.Application, config: EmulatorConfig, clock: Clock) -> AsyncIterator[None]:
     tokens = TokenIssuer(audience=config.jwt_audience, issuer=config.jwt_issuer)
     connector = aiohttp.TCPConnector(ssl=client_ssl_context(config.trust_ca))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector) as session:

@@ -234,6 +234,11 @@ class CallConnection:
             self.backend.notify("on_connection_connected", self)
         return event
 
+    async def delivered(self) -> None:
+        """Wait until every event queued so far has been sent (or given up on)."""
+        if self._outbox is not None:
+            await self._outbox.join()
+
     async def _deliver_in_order(self, outbox: asyncio.Queue) -> None:
         # One POST at a time per leg keeps events in the order they happened (real ACS gives no such promise),
         # unless the fault mode reorders, duplicates or drops them.
@@ -341,6 +346,10 @@ class Backend:
             if room_id and call.room_id == room_id:
                 return call
         return None
+
+    async def callbacks_delivered(self) -> None:
+        """Wait until every callback any leg has queued so far has been sent (or given up on)."""
+        await asyncio.gather(*(connection.delivered() for connection in list(self.connections.values())))
 
     def publish_event_grid(self, event_type: str, subject: str, data: dict, call: ServerCall | None = None) -> dict:
         event = event_grid_event(event_type, subject=subject, data=data, topic=self.config.resource_topic)
