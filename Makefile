@@ -1,12 +1,14 @@
-# The two commands: `make run` starts the local stack and places a demo call; `make test` runs every test.
+# The two commands: `make run` starts the local stack and places a demo call; `make test` runs lint and the tests.
+# `make slow` runs the tests marked slow (benchmark smoke runs, checkov, the bounded fuzz run, the longest calls);
 # `make compat` runs the SDK compatibility matrix and the unchanged third-party apps (one venv per SDK version).
+# CI (.ci/run) runs all three.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: run demo test compat lint bench fuzz bootstrap clean
+.PHONY: run demo test slow compat lint bench fuzz bootstrap clean
 
 run: bootstrap
 	$(PY) -m devhost.stack
@@ -14,8 +16,11 @@ run: bootstrap
 demo: bootstrap
 	$(PY) -m devhost.stack --exit-after-demo
 
-test: lint $(CHECKOV_VENV)/.installed
-	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest $(PYTEST_ARGS)
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+slow: bootstrap $(CHECKOV_VENV)/.installed
+	CHECKOV_VENV=$(CHECKOV_VENV) $(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 compat: bootstrap
 	$(PY) -m pytest -m compat tests/compat $(PYTEST_ARGS)
@@ -50,4 +55,4 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache .mypy_cache

@@ -42,6 +42,7 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
+@pytest.mark.slow  # seven CLI processes: over 4 s
 def test_call_press_say_hangup_and_timeline(
     emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder
 ) -> None:
@@ -74,6 +75,7 @@ def test_call_press_say_hangup_and_timeline(
     assert shown["participants"][0]["customContext"] == {"sipHeaders": {"X-MS-Custom-Id": "7"}}
 
 
+@pytest.mark.slow  # four CLI processes: over 2 s
 def test_people_and_reset(emulator: EmulatorServer) -> None:
     configured = run_cli("people", CUSTOMER, "--answer", "busy", "--answer-after-ms", "100", url=emulator.url)
     assert json.loads(configured.stdout) == {"rawId": f"4:{CUSTOMER}", "answer": "busy", "answerAfterMs": 100}
