@@ -84,7 +84,9 @@ def _describe(kind: str, body: bytes) -> tuple[list[tuple[str, str]], str]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        data = item.get("data") if isinstance(item.get("data"), dict) else {}
+        data = item.get("data")
+        if not isinstance(data, dict):
+            data = {}
         event_type = str(item.get("type") or item.get("eventType") or "")
         events.append((event_type.removeprefix(EVENT_PREFIX), declared(data.get("operationContext"))))
         call_id = call_id or str(data.get("callConnectionId") or data.get("serverCallId") or "")

@@ -70,6 +70,8 @@ async def _measure(bench: BenchStack, iterations: int) -> RawIoResult:
         await table.upsert_entity(state.to_entity())
         # A live call the app does not know: it acknowledges the callbacks and leaves the call alone.
         created = await acs.create_call(CommunicationUserIdentifier(APP_USER), bench.callback_url)
+        if created.call_connection_id is None:
+            raise RuntimeError("CreateCall answered without a callConnectionId")
         connection = acs.get_call_connection(created.call_connection_id)
         await _wait_connected(connection)
         try:

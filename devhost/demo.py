@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devhost.stack import LocalStack
 from emulator import narration
 from emulator.control_client import DEFAULT_URL
 from emulator.scripting import ScriptedCaller
 from shared.logging import mask
+
+if TYPE_CHECKING:
+    from devhost.stack import LocalStack  # the stack runs the demo, so only its type is needed here
 
 CALLER = "+14255550123"
 IVR_NUMBER = "+18005550100"

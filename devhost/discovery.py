@@ -30,18 +30,7 @@ DEFAULT_SCRIPT_FILE = "function_app.py"
 
 _module_counter = itertools.count(1)
 
-# Route constraints as ASP.NET Core routing defines them; constraints with arguments (length(3), regex(...))
-# are accepted but not enforced.
-_CONSTRAINTS = {
-    "int": r"-?\d+",
-    "long": r"-?\d+",
-    "bool": r"(?i:true|false)",
-    "alpha": r"[A-Za-z]+",
-    "guid": r"\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?",
-    "double": r"-?\d+(?:\.\d+)?",
-    "float": r"-?\d+(?:\.\d+)?",
-    "decimal": r"-?\d+(?:\.\d+)?",
-}
+# A route parameter: {name}, {name?}, {name=default}, {*rest}; `:constraint`s are parsed only to be refused.
 _PARAMETER = re.compile(
     r"\{(?P<star>\*{1,2})?(?P<name>[^{}:?=*]+)(?P<constraints>(?::[^{}?=]+)*)(?P<opt>\?|=[^{}]*)?\}"
 )
@@ -68,19 +57,29 @@ class RouteTemplate:
 
 
 def compile_route(template: str) -> RouteTemplate:
-    """Compile a route template; literals match case-insensitively and a trailing slash is ignored, as in ASP.NET."""
+    """Compile a route template; literals match case-insensitively and a trailing slash is ignored, as in ASP.NET.
+
+    Route constraints (`{id:int}`) are refused with a clear error rather than half-supported: no route of the app
+    uses one, and one silently ignored would match requests Azure answers with a 404.
+    """
     names: dict[str, str] = {}
     defaults: dict[str, str] = {}
     parts: list[str] = []
     precedence: list[int] = []
     for segment in template.strip("/").split("/") if template.strip("/") else []:
+        constrained = [p.group(0) for p in _PARAMETER.finditer(segment) if p["constraints"]]
+        if constrained:
+            raise DevHostError(
+                f"route {template!r}: the dev host does not support route constraints ({', '.join(constrained)}); "
+                "take the parameter unconstrained and validate it in the function"
+            )
         whole = _PARAMETER.fullmatch(segment)
         if whole and (whole["star"] or whole["opt"]):
             group = f"p{len(names)}"
             names[group] = whole["name"]
             if whole["opt"] and whole["opt"].startswith("="):
                 defaults[whole["name"]] = whole["opt"][1:]
-            value = ".*" if whole["star"] else _constraint_pattern(whole["constraints"])
+            value = ".*" if whole["star"] else "[^/]+"
             parts.append(f"(?:/(?P<{group}>{value}))?")
             precedence.append(4 if whole["star"] else 3)
             continue
@@ -89,20 +88,13 @@ def compile_route(template: str) -> RouteTemplate:
             group = f"p{len(names)}"
             names[group] = parameter["name"]
             pattern += re.escape(segment[position : parameter.start()])
-            pattern += f"(?P<{group}>{_constraint_pattern(parameter['constraints'])})"
+            pattern += f"(?P<{group}>[^/]+)"
             position = parameter.end()
-            rank = max(rank, 1 if parameter["constraints"] else 2)
+            rank = 2
         parts.append("/" + pattern + re.escape(segment[position:]))
         precedence.append(rank)
     regex = re.compile("".join(parts) or "/", re.IGNORECASE)
     return RouteTemplate(template, regex, names, defaults, tuple(precedence))
-
-
-def _constraint_pattern(constraints: str) -> str:
-    for constraint in filter(None, constraints.split(":")):
-        if constraint.lower() in _CONSTRAINTS:
-            return _CONSTRAINTS[constraint.lower()]
-    return "[^/]+"
 
 
 @dataclass
@@ -116,7 +108,6 @@ class FunctionSpec:
     bindings: list[dict[str, Any]]
     route: RouteTemplate | None = None
     methods: frozenset[str] | None = None
-    auth_level: str | None = None
     schedule: str | None = None  # a timer trigger's NCRONTAB schedule, possibly a %SETTING% expression
     run_on_startup: bool = False
     unsupported_parameters: list[str] = field(default_factory=list)
@@ -205,7 +196,6 @@ def describe_functions(function_app: FunctionRegister) -> list[FunctionSpec]:
             spec.route = compile_route(trigger_dict.get("route") or spec.name)
             methods = trigger_dict.get("methods")
             spec.methods = frozenset(str(method).upper() for method in methods) if methods else None
-            spec.auth_level = str(trigger_dict.get("authLevel", "")) or None
         if spec.trigger_type == TIMER_TRIGGER:
             spec.schedule = str(trigger_dict.get("schedule", ""))
             spec.run_on_startup = bool(trigger_dict.get("runOnStartup", False))

@@ -413,6 +413,7 @@ class DevHost:
         # Everything asyncio happens on this thread, so start() and stop() also work from inside a running loop.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        assert self.app is not None, "start() creates the app before serving it"
         # In-flight invocations get a few seconds to finish on stop (Core Tools' own grace period is longer).
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
         try:

@@ -18,10 +18,10 @@ from typing import Self
 from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
 from devhost.ports import PortInUse, PortNeed, check_free, holder_of
 from devhost.server import INVOCATION_LOGGER, DevHost
-from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
 from emulator.faults import FaultPlan
 from emulator.server import EmulatorServer
+from emulator.tokens import OPENID_PATH
 from receiver.config import ReceiverConfig
 from receiver.server import ReceiverServer
 

@@ -9,29 +9,36 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from . import incoming
+from . import (
+    call_control,
+    control,
+    identity,
+    incoming,
+    live,
+    media,
+    participants,
+    recording,
+    sample_media,
+    streaming,
+)
 from .clock import Clock
 from .config import SUPPORTED_API_VERSIONS, EmulatorConfig
 from .delivery import CallbackSender, Delivery, EventGridPublisher, parse_subscription
 from .errors import AcsError, bad_request
+from .faults import control as fault_control
 from .handshake import validate_later
 from .hmac_auth import verify
-from .models import Backend, ServerCall
+from .models import BACKEND, Backend, CallListener, ServerCall, backend_of
 from .operations import CALL_OF_REQUEST, ApiRequest, Operation, parse_body
 from .tls import client_ssl_context
-from .tokens import TokenIssuer
+from .tokens import JWKS_PATH, OPENID_PATH, TokenIssuer
 
 logger = logging.getLogger(__name__)
 
-BACKEND = web.AppKey("backend", Backend)
-OPERATIONS = web.AppKey("operations", list)
-OPENID_PATH = "/calling/.well-known/acsopenidconfiguration"
-JWKS_PATH = "/calling/keys"
+OPERATIONS = web.AppKey("operations", list[Operation])
 
 
 def all_operations() -> list[Operation]:
-    from . import call_control, media, participants, recording, streaming
-
     return [
         *call_control.OPERATIONS,
         *participants.OPERATIONS,
@@ -41,17 +48,15 @@ def all_operations() -> list[Operation]:
     ]
 
 
-def all_listeners(backend: Backend) -> list:
-    from . import media, recording, streaming
-
+def all_listeners(backend: Backend) -> list[CallListener]:
     return [media.listener(backend), streaming.listener(backend), recording.listener(backend)]
 
 
-def create_app(config: EmulatorConfig) -> web.Application:
-    """Build the emulator application; the backend and its HTTP client session live with the app."""
-    from . import control, identity, live, recording, sample_media
-    from .faults import control as fault_control
+def create_app(config: EmulatorConfig, clock: Clock | None = None) -> web.Application:
+    """Build the emulator application; the backend and its HTTP client session live with the app.
 
+    Emulated time runs on `clock`: by default wall-clock time at the config's time scale.
+    """
     config.validate()
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app[OPERATIONS] = all_operations()
@@ -64,13 +69,12 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app.add_routes(identity.routes)
     app.add_routes(recording.routes)
     app.add_routes(sample_media.routes)
-    app.cleanup_ctx.append(lambda app: _backend_context(app, config))
+    app.cleanup_ctx.append(lambda app: _backend_context(app, config, clock or Clock(config.time_scale)))
     live.install(app)
     return app
 
 
-async def _backend_context(app: web.Application, config: EmulatorConfig) -> AsyncIterator[None]:
-    clock = Clock(config.time_scale)
+async def _backend_context(app: web.Application, config: EmulatorConfig, clock: Clock) -> AsyncIterator[None]:
     tokens = TokenIssuer(audience=config.jwt_audience, issuer=config.jwt_issuer)
     connector = aiohttp.TCPConnector(ssl=client_ssl_context(config.trust_ca))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector) as session:
@@ -110,13 +114,13 @@ def _event_types(delivery: Delivery) -> list[str]:
 
 
 async def openid_configuration(request: web.Request) -> web.Response:
-    backend = request.app[BACKEND]
+    backend = backend_of(request)
     base = backend.config.public_url or f"{request.scheme}://{request.host}"
     return web.json_response(backend.tokens.openid_configuration(base))
 
 
 async def jwks(request: web.Request) -> web.Response:
-    return web.json_response(request.app[BACKEND].tokens.jwks())
+    return web.json_response(backend_of(request).tokens.jwks())
 
 
 async def dispatch(request: web.Request) -> web.Response:
@@ -127,7 +131,7 @@ async def dispatch(request: web.Request) -> web.Response:
 
 
 async def _dispatch(request: web.Request) -> web.Response:
-    backend = request.app[BACKEND]
+    backend = backend_of(request)
     body = await request.read()
     verify(request, body, backend.config.key_bytes)
     operation, params = _match(request.app[OPERATIONS], request.method, request.path)
@@ -159,7 +163,9 @@ async def _dispatch(request: web.Request) -> web.Response:
     _record_request(backend, api_request, response)
     if repeat_id:
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        backend.repeatability[repeat_id] = (response.status, response.body or b"", headers)
+        # Every operation answers through respond(), whose bodies are bytes (never a streamed Payload).
+        body = bytes(response.body) if isinstance(response.body, bytes | bytearray) else b""
+        backend.repeatability[repeat_id] = (response.status, body, headers)
         response.headers["Repeatability-Result"] = "accepted"
     return response
 

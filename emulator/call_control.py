@@ -9,8 +9,9 @@ from aiohttp import web
 
 from . import incoming, people, streaming
 from .errors import AcsError, invalid_field, missing_field
+from .events import CALL_ENDED_BY_APP_MESSAGE, CALL_ENDED_MESSAGE
 from .identifiers import Identifier, parse_communication_user, parse_identifier, parse_phone_number
-from .models import DISCONNECTED_BY_APP, DISCONNECTED_REMOTE, Backend, CallConnection, Participant, ServerCall
+from .models import Backend, CallConnection, Participant, ServerCall
 from .operations import CALL, ApiRequest, Operation, respond
 from .validation import check_url, optional, require, require_enum, require_url
 
@@ -176,7 +177,12 @@ def redirect(backend: Backend, offered: incoming.Offer, target: Identifier) -> N
     call = offered.call
     if target.is_acs_user and target.raw_id not in people.behaviours(backend):
         incoming.offer(
-            call, offered.caller, target, display_name=offered.display_name, custom_context=offered.custom_context
+            call,
+            offered.caller,
+            target,
+            on_refuse=people.ends_the_call(call, target),
+            display_name=offered.display_name,
+            custom_context=offered.custom_context,
         )
         return
     people.ring(
@@ -197,10 +203,7 @@ async def reject_call(request: ApiRequest) -> web.Response:
     request.attach_call(offered.call)
     offered.take("rejected")
     offered.call.timeline.add("emulator", f"reject reason: {reason}")
-    if offered.on_refuse is not None:
-        offered.on_refuse("busy" if reason == "busy" else "decline")
-    else:
-        people.end_call(offered.call, ended_by=offered.callee)
+    offered.on_refuse("busy" if reason == "busy" else "decline")
     return respond(204, call_correlation_id=offered.call.correlation_id)
 
 
@@ -210,18 +213,19 @@ async def connect(request: ApiRequest) -> web.Response:
     kind, locator_id = parse_locator(require(body, "callLocator", dict))
     require_url(body, "callbackUri")
     backend = request.backend
-    find_by = {_FIND_BY[kind]: locator_id}
-    call = backend.find_call(**find_by)
-    if call is None and kind == "serverCallLocator":
-        return _connect_unknown_call(request, locator_id)
-    if call is None:
-        call = ServerCall(backend, is_group=True, **find_by)
+    if kind == "serverCallLocator":
+        call = backend.find_call(server_call_id=locator_id)
+        if call is None:
+            return _connect_unknown_call(request, locator_id)
+    else:
+        group_call_id = locator_id if kind == "groupCallLocator" else None
+        room_id = locator_id if kind == "roomCallLocator" else None
+        call = backend.find_call(group_call_id=group_call_id, room_id=room_id) or ServerCall(
+            backend, is_group=True, group_call_id=group_call_id, room_id=room_id
+        )
     connection = open_leg(request, call, app_identity(request, leg=f"{len(call.connections) + 1}"))
     backend.later(0, lambda: connect_leg(connection))
     return existing_call_response(connection)
-
-
-_FIND_BY = {"serverCallLocator": "server_call_id", "groupCallLocator": "group_call_id", "roomCallLocator": "room_id"}
 
 
 def parse_locator(locator: dict) -> tuple[str, str]:
@@ -259,14 +263,14 @@ async def get_call(request: ApiRequest) -> web.Response:
 async def hang_up(request: ApiRequest) -> web.Response:
     """The app leaves; in a 1:1 call that ends the call for the other side too, in a group call the others stay."""
     connection = request.backend.connection(request.params["call_connection_id"])
-    connection.disconnect(DISCONNECTED_BY_APP)
+    connection.disconnect(CALL_ENDED_BY_APP_MESSAGE)
     people.leave(connection.call, connection.app_participant)
     return respond(204, call_correlation_id=connection.call.correlation_id)
 
 
 async def terminate(request: ApiRequest) -> web.Response:
     connection = request.backend.connection(request.params["call_connection_id"])
-    people.end_call(connection.call, DISCONNECTED_BY_APP, ended_by=connection.app_participant.identifier)
+    people.end_call(connection.call, CALL_ENDED_BY_APP_MESSAGE, ended_by=connection.app_participant.identifier)
     return respond(204, call_correlation_id=connection.call.correlation_id)
 
 
@@ -296,7 +300,7 @@ async def transfer(request: ApiRequest) -> web.Response:
         if call.is_group:
             people.leave(call, transferee)
         else:
-            connection.disconnect(DISCONNECTED_REMOTE)
+            connection.disconnect(CALL_ENDED_MESSAGE)
             people.leave(call, connection.app_participant)
 
     def failed(result: people.Result) -> None:

@@ -8,6 +8,7 @@ import binascii
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from .faults import plan as fault_plan
 
@@ -77,6 +78,10 @@ class EmulatorConfig:
                 raise ValueError(f"--trust-ca {path}: no such file")
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 

@@ -15,7 +15,7 @@ from .delivery import Delivery, EventGridSubscription, parse_subscription
 from .errors import AcsError
 from .handshake import validate_later
 from .identifiers import Identifier
-from .models import Backend, CallConnection, Participant, ServerCall
+from .models import CallConnection, Participant, ServerCall, backend_of
 
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -67,12 +67,6 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
-
-
-def backend_of(request: web.Request) -> Backend:
-    from .app import BACKEND  # app.py imports this module to mount its routes
-
-    return request.app[BACKEND]
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -166,7 +160,7 @@ async def place_call(request: web.Request) -> web.Response:
     body = await json_body(request)
     caller = identity(field(body, "from", str, required=True), "from")
     callee = identity(field(body, "to", str, required=True), "to")
-    offered = incoming.place_call(
+    offered = people.place_call(
         backend_of(request),
         caller,
         callee,

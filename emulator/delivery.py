@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -233,10 +233,6 @@ class EventGridPublisher:
         if not targets:
             return []
         return list(await asyncio.gather(*(self.deliver(s, event) for s in targets)))
-
-    async def publish_many(self, events: Iterable[dict[str, Any]]) -> list[Delivery]:
-        results = await asyncio.gather(*(self.publish(e) for e in events))
-        return [d for group in results for d in group]
 
     async def deliver(
         self, subscription: EventGridSubscription, event: dict[str, Any], *, failover: Failover | None = None

@@ -17,7 +17,7 @@ from aiohttp import web
 from .errors import AcsError
 from .hmac_auth import verify
 from .identifiers import Identifier
-from .models import Backend
+from .models import Backend, backend_of
 from .people import APP_ROUTED_USERS
 
 routes = web.RouteTableDef()
@@ -27,12 +27,6 @@ ROOMS = "rooms"
 DEFAULT_TOKEN_MINUTES = 24 * 60  # the SDKs' documented default validity
 ROOM_LIFETIME = timedelta(days=180)  # a room without validUntil is open for 180 days (Rooms concept docs)
 ROLES = ("Presenter", "Attendee", "Consumer", "Collaborator")
-
-
-def backend_of(request: web.Request) -> Backend:
-    from .app import BACKEND  # app.py imports this module to mount its routes
-
-    return request.app[BACKEND]
 
 
 def signed(method: str, path: str) -> Callable[[Handler], Handler]:

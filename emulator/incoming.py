@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import people
 from .errors import AcsError, invalid_field
 from .identifiers import Identifier
 from .models import Backend, Participant, ServerCall
@@ -29,14 +28,15 @@ class Offer:
     call: ServerCall
     caller: Identifier
     callee: Identifier
+    # What a reject ("decline", "busy") or the ring timeout ("never") means: the end of the call a person placed to
+    # the app, or one ringing's refusal when a dialling leg rings an identity routed to apps (people.ring).
+    on_refuse: Callable[[str], None]
     display_name: str = ""
     custom_context: dict[str, Any] = field(default_factory=dict)
     offer_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     state: str = "ringing"  # ringing | answered | rejected | redirected | expired | canceled
-    # Set when the call rings an identity routed to apps on behalf of a dialling leg (people.ring): the app that
-    # answers joins through on_answer, and a reject or the ring timeout is that ringing's refusal, not the call's end.
+    # Set by people.ring: the app that answers joins the dialling leg's call through it.
     on_answer: Callable[[Participant], None] | None = None
-    on_refuse: Callable[[str], None] | None = None
 
     @property
     def incoming_call_context(self) -> str:
@@ -58,37 +58,19 @@ def offers(backend: Backend) -> dict[str, Offer]:
     return backend.store("offers")
 
 
-def place_call(
-    backend: Backend,
-    caller: Identifier,
-    callee: Identifier,
-    *,
-    display_name: str = "",
-    custom_context: dict | None = None,
-) -> Offer:
-    """A simulated person calls `callee` (the app's number or user): they are on the line, the app is offered it."""
-    call = backend.new_call()
-    call.participants[caller.raw_id] = Participant(
-        caller, display_name=display_name, custom_context=dict(custom_context or {})
-    )
-    call.timeline.add("person", f"{caller.raw_id} calls {callee.raw_id}", customContext=custom_context or {})
-    return offer(call, caller, callee, display_name=display_name, custom_context=custom_context)
-
-
 def offer(
     call: ServerCall,
     caller: Identifier,
     callee: Identifier,
     *,
+    on_refuse: Callable[[str], None],
     display_name: str = "",
     custom_context: dict | None = None,
     ring_seconds: float | None = None,
     on_answer: Callable[[Participant], None] | None = None,
-    on_refuse: Callable[[str], None] | None = None,
 ) -> Offer:
     """Publish IncomingCall for `callee`; the call stops ringing after the ring timeout unless someone takes it."""
-    offered = Offer(call, caller, callee, display_name, dict(custom_context or {}), on_answer=on_answer,
-                    on_refuse=on_refuse)  # fmt: skip
+    offered = Offer(call, caller, callee, on_refuse, display_name, dict(custom_context or {}), on_answer=on_answer)
     offers(call.backend)[offered.offer_id] = offered
     data: dict[str, Any] = {
         "to": callee.to_model(),
@@ -111,10 +93,7 @@ def _expire(offered: Offer) -> None:
         return
     offered.state = "expired"
     offered.call.timeline.add("emulator", f"incoming call to {offered.callee.raw_id} stopped ringing (not answered)")
-    if offered.on_refuse is not None:
-        offered.on_refuse("never")
-    else:
-        people.end_call(offered.call)
+    offered.on_refuse("never")
 
 
 def ringing_offer(backend: Backend, incoming_call_context: str) -> Offer:

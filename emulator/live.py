@@ -14,7 +14,7 @@ from aiohttp import web
 
 from . import control, narration
 from .delivery import Delivery, EventGridSubscription
-from .models import Backend, ServerCall
+from .models import BACKEND, Backend, CallListener, ServerCall, backend_of
 from .timeline import TimelineEntry
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ MAX_QUEUED = 10_000
 _CLOSE = ("close", None)
 
 
-class LiveFeed:
+class LiveFeed(CallListener):
     """A backend listener that fans every timeline entry and delivery out to each open page's queue."""
 
     def __init__(self, backend: Backend) -> None:
@@ -83,8 +83,6 @@ def install(app: web.Application) -> None:
 
 
 async def _listen(app: web.Application) -> None:
-    from .app import BACKEND  # app.py installs this module; importing it at module level would be circular
-
     backend = app[BACKEND]
     feed = LiveFeed(backend)
     backend.listeners.append(feed)
@@ -134,7 +132,7 @@ async def _send(response: web.StreamResponse, kind: str, message: Any) -> None:
 async def call_story(request: web.Request) -> web.Response:
     """One call as the page shows it: its view, every timeline entry narrated, and the outcome of each delivery."""
     call = control.find_call(request)
-    backend = control.backend_of(request)
+    backend = backend_of(request)
     entries = [narration.narrated(entry.to_dict(), index) for index, entry in enumerate(call.timeline.entries)]
     log: list[Delivery] = backend.store("deliveries", list)
     deliveries = [
@@ -147,7 +145,7 @@ async def call_story(request: web.Request) -> web.Response:
 
 async def redeliver(request: web.Request) -> web.Response:
     """POST a recorded delivery's events again, to the same URL, past the fault mode; answers the new outcome."""
-    backend = control.backend_of(request)
+    backend = backend_of(request)
     log: list[Delivery] = backend.store("deliveries", list)
     raw_id = request.match_info["delivery_id"]
     if not raw_id.isdigit() or int(raw_id) >= len(log):

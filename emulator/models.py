@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
 
 from .clock import Clock
 from .config import API_VERSION, EmulatorConfig
-from .errors import AcsError, call_not_found
-from .events import callback_event, event_grid_event, short_name
+from .errors import call_not_found
+from .events import CALL_ENDED_MESSAGE, callback_event, event_grid_event, short_name
 from .faults.injector import Faults
 from .identifiers import Identifier
-from .timeline import Timeline
+from .timeline import Timeline, TimelineEntry
 from .versions import event_type_for, shape
 
 if TYPE_CHECKING:
-    from .delivery import CallbackSender, EventGridPublisher
+    from .delivery import CallbackSender, Delivery, EventGridPublisher
     from .tokens import TokenIssuer
 
 logger = logging.getLogger(__name__)
-
-DISCONNECTED_BY_APP = (
-    "Call was ended by Azure Communication Service Call Automation API or a server bot. DiagCode: 0#7000.@"
-)
-DISCONNECTED_REMOTE = "The conversation has ended. DiagCode: 0#7000.@"
-
 
 # .NET ticks (100 ns since 0001-01-01) of the Unix epoch: real serverCallIds end in `e=<ticks>` of their creation.
 _EPOCH_TICKS = 621_355_968_000_000_000
@@ -65,14 +60,30 @@ class Participant:
         return {"identifier": self.identifier.to_model(), "isMuted": self.is_muted, "isOnHold": self.is_on_hold}
 
 
-class CallListener(Protocol):
-    """Feature modules (media, recording, streaming) register one of these to react to what happens on a call."""
+class CallListener:
+    """Feature modules (media, recording, streaming) register one of these to react to what happens on a call;
+    each overrides the hooks it cares about."""
 
-    def on_tones(self, call: ServerCall, participant: Participant, tones: list[str]) -> None: ...
-    def on_speech(self, call: ServerCall, participant: Participant, text: str) -> None: ...
-    def on_participant_left(self, call: ServerCall, participant: Participant) -> None: ...
-    def on_connection_closed(self, connection: CallConnection) -> None: ...
-    def on_connection_connected(self, connection: CallConnection) -> None: ...
+    def on_tones(self, call: ServerCall, participant: Participant, tones: list[str]) -> None:
+        """A person pressed keys."""
+
+    def on_speech(self, call: ServerCall, participant: Participant, text: str) -> None:
+        """A person said something."""
+
+    def on_participant_left(self, call: ServerCall, participant: Participant) -> None:
+        """Someone left the call (or it ended under them)."""
+
+    def on_connection_closed(self, connection: CallConnection) -> None:
+        """An app leg disconnected."""
+
+    def on_connection_connected(self, connection: CallConnection) -> None:
+        """An app leg connected (CallConnected is queued)."""
+
+    def on_timeline_entry(self, call: ServerCall, entry: TimelineEntry) -> None:
+        """Something was added to a call's timeline (a request, an event, a person's action, a fault)."""
+
+    def on_delivery(self, delivery: Delivery, delivery_id: int) -> None:
+        """A callback or Event Grid delivery finished (its final outcome), with its index in the deliveries log."""
 
 
 @dataclass
@@ -135,6 +146,7 @@ class CallConnection:
 
     call: ServerCall
     callback_uri: str
+    app_participant: Participant  # the app's own participant in the call
     api_version: str = API_VERSION
     call_connection_id: str = field(default_factory=new_call_connection_id)
     state: str = "connecting"
@@ -149,7 +161,6 @@ class CallConnection:
     media_streaming: dict[str, Any] = field(default_factory=lambda: {"state": "disabled"})
     transcription: dict[str, Any] = field(default_factory=lambda: {"state": "disabled"})
     extensions: dict[str, Any] = field(default_factory=dict)
-    app_participant: Participant | None = None  # the app's own participant in the call
     _outbox: asyncio.Queue | None = field(default=None, repr=False)
     _closed_for_events: bool = False
 
@@ -234,16 +245,17 @@ class CallConnection:
             self.backend.notify("on_connection_connected", self)
         return event
 
+    async def delivered(self) -> None:
+        """Wait until every event queued so far has been sent (or given up on)."""
+        if self._outbox is not None:
+            await self._outbox.join()
+
     async def _deliver_in_order(self, outbox: asyncio.Queue) -> None:
         # One POST at a time per leg keeps events in the order they happened (real ACS gives no such promise),
         # unless the fault mode reorders, duplicates or drops them.
         await self.backend.faults.deliver_leg(self, outbox)
 
-    async def drained(self) -> None:
-        if self._outbox is not None:
-            await self._outbox.join()
-
-    def disconnect(self, message: str = DISCONNECTED_REMOTE) -> None:
+    def disconnect(self, message: str = CALL_ENDED_MESSAGE) -> None:
         """End this leg: CallDisconnected is the last event it ever sends."""
         if self.state == "disconnected":
             return
@@ -313,9 +325,7 @@ class Backend:
 
     def notify(self, hook: str, *args: Any) -> None:
         for listener in self.listeners:
-            handler = getattr(listener, hook, None)
-            if handler is not None:
-                handler(*args)
+            getattr(listener, hook)(*args)
 
     def new_call(self, **kwargs: Any) -> ServerCall:
         call = ServerCall(backend=self, **kwargs)
@@ -348,6 +358,10 @@ class Backend:
                 return call
         return None
 
+    async def callbacks_delivered(self) -> None:
+        """Wait until every callback any leg has queued so far has been sent (or given up on)."""
+        await asyncio.gather(*(connection.delivered() for connection in list(self.connections.values())))
+
     def publish_event_grid(self, event_type: str, subject: str, data: dict, call: ServerCall | None = None) -> dict:
         event = event_grid_event(event_type, subject=subject, data=data, topic=self.config.resource_topic)
         if call is not None:
@@ -369,10 +383,9 @@ class Backend:
         self.faults.reset()
 
 
-def json_dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+# Where the application keeps the backend; every route module reads it through backend_of().
+BACKEND = web.AppKey("backend", Backend)
 
 
-def ensure(condition: bool, error: AcsError) -> None:
-    if not condition:
-        raise error
+def backend_of(request: web.Request) -> Backend:
+    return request.app[BACKEND]

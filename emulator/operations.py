@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from .config import SUPPORTED_API_VERSIONS
-from .errors import AcsError, bad_request
+from .errors import bad_request
 from .models import Backend, ServerCall
 
 CALL_OF_REQUEST = web.RequestKey("emulator_call", ServerCall)
@@ -76,7 +76,3 @@ def respond(
         return web.Response(status=status, headers=headers)
     payload = json.dumps({} if body is None else body).encode()
     return web.Response(status=status, body=payload, content_type="application/json", charset="utf-8", headers=headers)
-
-
-def error_response(error: AcsError) -> web.Response:
-    return error.to_response()

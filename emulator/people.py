@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from . import calling_events, incoming
+from .events import CALL_ENDED_MESSAGE
 from .identifiers import Identifier
-from .models import DISCONNECTED_REMOTE, Backend, CallConnection, Participant, ServerCall
+from .models import Backend, CallConnection, Participant, ServerCall
 
 # "app": the identity is routed to an application (an Event Grid IncomingCall subscription); whichever app answers
 # the IncomingCall takes the call, as on the live service, and nobody else picks up.
@@ -151,6 +153,40 @@ def pick_up(call: ServerCall, raw_id: str, *, answer: bool) -> bool:
     return True
 
 
+def place_call(
+    backend: Backend,
+    caller: Identifier,
+    callee: Identifier,
+    *,
+    display_name: str = "",
+    custom_context: dict | None = None,
+) -> incoming.Offer:
+    """A simulated person calls `callee` (the app's number or user): they are on the line, the app is offered it."""
+    call = backend.new_call()
+    call.participants[caller.raw_id] = Participant(
+        caller, display_name=display_name, custom_context=dict(custom_context or {})
+    )
+    call.timeline.add("person", f"{caller.raw_id} calls {callee.raw_id}", customContext=custom_context or {})
+    return incoming.offer(
+        call,
+        caller,
+        callee,
+        on_refuse=ends_the_call(call, callee),
+        display_name=display_name,
+        custom_context=custom_context,
+    )
+
+
+def ends_the_call(call: ServerCall, callee: Identifier) -> Callable[[str], None]:
+    """An app's refusal of a call offered only to it ends the call: ended by `callee` when rejected, by nobody when
+    it rang out."""
+
+    def refused(how: str) -> None:
+        end_call(call, ended_by=None if how == "never" else callee)
+
+    return refused
+
+
 def dial(call: ServerCall, targets: list[Identifier], connection: CallConnection) -> None:
     """Ring the targets of a CreateCall; the first to pick up connects the leg, CreateCallFailed if none does."""
     pending = {target.raw_id for target in targets}
@@ -175,7 +211,7 @@ def dial(call: ServerCall, targets: list[Identifier], connection: CallConnection
             target,
             timeout_seconds=call.backend.config.ring_timeout_seconds,
             on_answer=answered,
-            on_refuse=lambda result, target=target: refused(target, result),
+            on_refuse=partial(refused, target),
         )
 
 
@@ -227,7 +263,7 @@ def is_over(call: ServerCall) -> bool:
     return not call.is_group and len(present) < 2
 
 
-def end_call(call: ServerCall, message: str = DISCONNECTED_REMOTE, ended_by: Identifier | None = None) -> None:
+def end_call(call: ServerCall, message: str = CALL_ENDED_MESSAGE, ended_by: Identifier | None = None) -> None:
     """End the call for everyone: every app leg gets CallDisconnected, every person leaves."""
     if call.ended:
         return

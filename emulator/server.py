@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Self
+from collections.abc import Coroutine
+from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
-from .app import BACKEND, create_app
+from .app import create_app
+from .clock import Clock, VirtualClock
 from .config import EmulatorConfig
 from .control_client import EmulatorControl
-from .models import Backend
+from .models import BACKEND, Backend
 from .tls import ensure_certificate, server_ssl_context
+
+T = TypeVar("T")
 
 
 class EmulatorServer:
-    """The emulator on its own event loop in a daemon thread: `with EmulatorServer(config) as emulator: ...`."""
+    """The emulator on its own event loop in a daemon thread: `with EmulatorServer(config) as emulator: ...`.
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    Given a VirtualClock, emulated time stands still until `advance()`: what tests use to make timeouts and audio
+    durations happen exactly when they say.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or EmulatorConfig(port=0)
+        self.clock = clock
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="acs-emulator", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -42,9 +51,29 @@ class EmulatorServer:
         assert self.app is not None, "emulator not started"
         return self.app[BACKEND]
 
-    def run(self, coroutine):
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the emulator's loop from another thread and return its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def advance(self, emulated_seconds: float) -> None:
+        """Let `emulated_seconds` pass on the VirtualClock, then settle(): when it returns, every callback those
+        seconds caused has been delivered, so one that is missing was never sent."""
+        clock = self._virtual_clock()
+
+        async def advance() -> None:
+            await clock.advance(emulated_seconds)
+            await self.backend.callbacks_delivered()
+
+        self.run(advance())
+
+    def settle(self) -> None:
+        """Without time passing, let the emulator finish reacting: what is due runs, every queued callback is sent."""
+        self.advance(0)
+
+    def _virtual_clock(self) -> VirtualClock:
+        if not isinstance(self.clock, VirtualClock):
+            raise TypeError("advance() and settle() need an emulator started with a VirtualClock")
+        return self.clock
 
     def start(self) -> Self:
         self._thread.start()
@@ -52,7 +81,7 @@ class EmulatorServer:
         return self
 
     async def _start(self) -> None:
-        self.app = create_app(self.config)
+        self.app = create_app(self.config, self.clock)
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         ssl_context = None

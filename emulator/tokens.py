@@ -14,7 +14,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 DEFAULT_ISSUER = "https://acscallautomation.communication.azure.com"
-OPENID_CONFIGURATION_PATH = "/calling/.well-known/acsopenidconfiguration"
+OPENID_PATH = "/calling/.well-known/acsopenidconfiguration"
 JWKS_PATH = "/calling/keys"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlparse
 
 from .errors import invalid_field, missing_field
@@ -39,6 +39,14 @@ def _json_name(python_names: str) -> str:
             .replace("bool", "boolean").replace("int", "integer").replace("float", "number"))  # fmt: skip
 
 
+@overload
+def optional_int(
+    body: dict, path: str, default: int, minimum: int | None = None, maximum: int | None = None
+) -> int: ...
+@overload
+def optional_int(
+    body: dict, path: str, default: None, minimum: int | None = None, maximum: int | None = None
+) -> int | None: ...
 def optional_int(
     body: dict, path: str, default: int | None, minimum: int | None = None, maximum: int | None = None
 ) -> int | None:

@@ -29,6 +29,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from schemathesis import GenerationMode
+from schemathesis.core.errors import InvalidSchema
+from schemathesis.core.result import Err, Ok
+from schemathesis.schemas import APIOperation
 
 from fuzz.strategies import POISON_TEXT, RAW_BODIES, callback_bodies, event_grid_bodies
 
@@ -118,6 +121,13 @@ def load_document(base_url: str) -> dict[str, Any]:
     return document
 
 
+def _operation(result: Ok[APIOperation] | Err[InvalidSchema]) -> APIOperation:
+    """An operation of the document; one schemathesis cannot read stops the run, naming it."""
+    if isinstance(result, Err):
+        raise result.err()
+    return result.ok()
+
+
 def _generate(strategy: st.SearchStrategy[Any], examples: int, send: Callable[[Any], None]) -> None:
     """Draw `examples` values of strategy (no shrinking: nothing fails inside) and send each."""
 
@@ -156,7 +166,7 @@ class Fuzzer:
         document = load_document(self.base_url)
         self.api_base = self.base_url + (document.get("servers") or [{"url": "/api"}])[0]["url"]
         self.schema = schemathesis.openapi.from_dict(document)
-        self.operations = [result.ok() for result in self.schema.get_all_operations()]
+        self.operations = [_operation(result) for result in self.schema.get_all_operations()]
 
     def close(self) -> None:
         self.session.close()
@@ -174,7 +184,7 @@ class Fuzzer:
         for operation in self.operations:
             route = f"{operation.method.upper()} {operation.path}"
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                _generate(operation.as_strategy(mode), examples_per_mode, lambda case, r=route: self._call(r, case))
+                _generate(operation.as_strategy(mode), examples_per_mode, functools.partial(self._call, route))
 
     def _call(self, route: str, case: Any) -> None:
         try:
@@ -198,7 +208,7 @@ class Fuzzer:
         path = template
         for value in values:
             encoded = quote(value.encode("utf-8", "surrogatepass"), safe="")
-            path = _PATH_PARAMETER.sub(lambda _, text=encoded: text, path, count=1)
+            path = _PATH_PARAMETER.sub(encoded, path, count=1)  # quote() leaves no backslash: taken literally
         route = f"{method} {template}"
         self._send(route, method, self.api_base + path, body, {"Content-Type": "application/json"})
 

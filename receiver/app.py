@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 WEBSOCKET_PATH = "/ws"
 # Counters of this many finished streams are kept for /streams; older ones are forgotten.
 KEEP_CLOSED_STREAMS = 1000
-RECEIVER_KEY = web.AppKey("receiver", "Receiver")
+RECEIVER_KEY: web.AppKey[Receiver] = web.AppKey("receiver")
 
 
 class Receiver:

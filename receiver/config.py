@@ -93,6 +93,8 @@ def transcripts_table(config: ReceiverConfig) -> Any:
         if connection_string.replace(" ", "").lower() == "usedevelopmentstorage=true":
             connection_string = AZURITE_TABLES
         return TableClient.from_connection_string(connection_string, table_name=table)
+    if not config.storage_table_endpoint:
+        raise ValueError("set STORAGE_CONNECTION_STRING or STORAGE_TABLE_ENDPOINT")
     from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 
     identity = ManagedIdentityCredential(client_id=config.azure_client_id) if config.azure_client_id else None

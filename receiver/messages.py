@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,7 +134,7 @@ def _transcription_data(body: Mapping[str, Any]) -> TranscriptionData:
     )
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Mapping[str, Any]], Message]] = {
     "AudioMetadata": _audio_metadata,
     "AudioData": _audio_data,
     "DtmfData": _dtmf_data,

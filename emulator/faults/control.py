@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..control import ControlError, backend_of, json_body
+from ..control import ControlError, json_body
+from ..models import backend_of
 from .injector import Faults
 from .plan import FaultPlan
 

@@ -90,8 +90,8 @@ def _status_mix(value: object) -> dict[int, float]:
     if isinstance(value, str):
         items: list[tuple[object, object]] = []
         for part in (p.strip() for p in value.split(",")):
-            status, _, weight = part.partition(":")
-            items.append((status, weight or 1))
+            status_text, _, weight_text = part.partition(":")
+            items.append((status_text, weight_text or 1))
     elif isinstance(value, Mapping):
         items = list(value.items())
     elif isinstance(value, list | tuple):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..models import Backend, CallConnection, Participant, ServerCall
+from ..models import Backend, CallConnection, CallListener, Participant, ServerCall
 from .dtmf import announce_tone
 from .engine import MediaState
 
 
-class MediaListener:
+class MediaListener(CallListener):
     """Routes people's actions to the media state of every live app leg on their call."""
 
     def on_tones(self, call: ServerCall, participant: Participant, tones: list[str]) -> None:

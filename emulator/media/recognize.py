@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -209,9 +208,8 @@ async def _during_prompt(op: MediaOperation, spec: RecognizeSpec, seconds: float
 
 async def _next_input(op: MediaOperation, emulated_seconds: float) -> Heard | None:
     assert op.listening is not None
-    real_seconds = op.connection.backend.clock.real_seconds(emulated_seconds)
     try:
-        return await asyncio.wait_for(op.listening.inputs.get(), real_seconds)
+        return await op.connection.backend.clock.wait_for(op.listening.inputs.get(), emulated_seconds)
     except TimeoutError:
         return None
 

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from ..errors import AcsError, not_found
+from ..models import backend_of
 from .operations import recordings
 from .session import Recording, interval_models
 
 routes = web.RouteTableDef()
-
-
-def _backend(request: web.Request):
-    from ..app import BACKEND  # app imports this module lazily; importing app at module level would be circular
-
-    return request.app[BACKEND]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _recording(request: web.Request) -> Recording:
-    recording = recordings(_backend(request)).get(request.match_info["recording_id"])
+    recording = recordings(backend_of(request)).get(request.match_info["recording_id"])
     if recording is None:
         raise not_found(f"Recording {request.match_info['recording_id']}")
     return recording
@@ -69,7 +66,7 @@ def _file_view(recording: Recording) -> dict[str, Any] | None:
     }
 
 
-def _guarded(handler):
+def _guarded(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def run(request: web.Request) -> web.StreamResponse:
         try:
@@ -88,7 +85,7 @@ async def list_recordings(request: web.Request) -> web.Response:
     connection_id = request.query.get("callConnectionId")
     found = [
         view(r)
-        for r in recordings(_backend(request)).values()
+        for r in recordings(backend_of(request)).values()
         if (not server_call_id or r.call.server_call_id == server_call_id)
         and (not connection_id or r.owner.call_connection_id == connection_id)
     ]

@@ -11,7 +11,7 @@ from aiohttp import web
 from ..errors import AcsError, invalid_field, missing_field, not_found
 from ..events import recording_source
 from ..identifiers import parse_identifier
-from ..models import Backend, CallConnection, ServerCall
+from ..models import Backend, CallConnection, CallListener, ServerCall
 from ..operations import RECORDING, ApiRequest, Operation, respond
 from ..validation import check_url, optional, optional_int, require, require_enum
 from ..versions import status_for
@@ -330,7 +330,7 @@ def _capitalised(value: str) -> str:
     return value[:1].upper() + value[1:]
 
 
-class RecordingListener:
+class RecordingListener(CallListener):
     """Stops a call's recordings when its last app leg goes: the call has ended for the service."""
 
     def __init__(self, backend: Backend) -> None:

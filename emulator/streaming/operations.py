@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from aiohttp import web
 
 from ..errors import AcsError, invalid_state
-from ..models import Backend, CallConnection, Participant, ServerCall
+from ..models import Backend, CallConnection, CallListener, Participant, ServerCall
 from ..operations import CALL, ApiRequest, Operation, respond
 from ..validation import check_url, optional
 from .options import MEDIA_OPTIONS, TRANSCRIPTION_OPTIONS, require_locale
 from .streams import MediaStream, Stream, StreamConnectError, StreamSocket, TranscriptionStream, mark_speaking
 
 SUCCEEDED = (200, 0, "Action completed successfully.")
+StreamT = TypeVar("StreamT", bound=Stream)
 
 
 @dataclass(frozen=True)
-class Feature:
+class Feature(Generic[StreamT]):
     """What differs between media streaming and transcription: names, keys, failure codes (guesses, see README)."""
 
     title: str  # for error messages
@@ -27,7 +29,7 @@ class Feature:
     options_key: str
     stream_key: str
     subscription: str  # CallConnection attribute shown in GET call properties
-    stream_type: type[Stream]
+    stream_type: type[StreamT]
     failure_subcode: int
     connect_failed_details: str  # the status detail an unreachable transport URL produces
     content_type: str | None = None
@@ -103,7 +105,7 @@ def start(connection: CallConnection, feature: Feature, reply: Reply) -> None:
     launch(register(connection, feature), feature, reply)
 
 
-def register(connection: CallConnection, feature: Feature) -> Stream:
+def register(connection: CallConnection, feature: Feature[StreamT]) -> StreamT:
     """A new stream for the leg, once its options exist and no other stream of the feature runs."""
     options = connection.extensions.get(feature.options_key)
     if options is None:
@@ -248,7 +250,7 @@ async def update_transcription(request: ApiRequest) -> web.Response:
     return _accepted(connection)
 
 
-class StreamingListener:
+class StreamingListener(CallListener):
     """Starts configured streams when a leg connects, feeds them speech and key presses, stops them with the leg."""
 
     def __init__(self, backend: Backend) -> None:

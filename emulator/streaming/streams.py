@@ -7,6 +7,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -153,25 +154,26 @@ class TranscriptionStream(Stream):
     def transcribe(self, raw_id: str, text: str) -> None:
         """Send the phrase once it has been said; with intermediate results, also each growing prefix before."""
         words = text.split()
-        if not words or self.socket is None:
+        socket = self.socket
+        if not words or socket is None:
             return
         duration = speech_duration(text)
         offset = self.backend.clock.monotonic() - self.started
         per_word = duration / len(words)
         if self.options.intermediate_results:
             for count in range(1, len(words)):
-                partial = messages.transcription_data(
+                interim = messages.transcription_data(
                     " ".join(words[:count]),
                     offset_seconds=offset,
                     duration_seconds=count * per_word,
                     participant_raw_id=raw_id,
                     final=False,
                 )
-                self.backend.later(count * per_word, lambda message=partial: self.socket.send(message))
+                self.backend.later(count * per_word, partial(socket.send, interim))
         final = messages.transcription_data(
             text, offset_seconds=offset, duration_seconds=duration, participant_raw_id=raw_id, final=True
         )
-        self.backend.later(duration, lambda: self.socket.send(final))
+        self.backend.later(duration, partial(socket.send, final))
 
 
 def speaking_now(connection: CallConnection) -> list[str]:

@@ -19,6 +19,7 @@ from bench.turnaround import measure_turnaround
 from devhost.azurite import Azurite, free_port
 from devhost.stack import StackPorts
 
+pytestmark = pytest.mark.slow  # a whole local stack and real benchmark runs: about 25 s
 TIME_SCALE = 0.1  # slow enough that a busy test machine does not make a caller miss a recognize
 
 

@@ -16,6 +16,9 @@ import pytest
 from bench.chaos import ChaosPlan, ChaosResult, ChaosStack, audit_call, chaos_stack, measure_chaos
 from devhost.azurite import REPO_ROOT, Azurite
 
+# Two app processes and real-time recoveries: tens of seconds in all, so run by `make test`, not `make quick`.
+pytestmark = pytest.mark.slow
+
 # Fast emulated time, short leases and grace, so a lost step is recovered within a few seconds of real time.
 QUIET = ChaosPlan(
     calls=2,

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from emulator.app import OPENID_PATH
 from emulator.config import EmulatorConfig
+from emulator.tokens import OPENID_PATH
 from shared.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "local.settings.sample.json"

@@ -12,8 +12,10 @@ from shared import clients
 TIME_SCALE = 0.05  # a 5 s input timeout takes 250 ms; TTS prompts of a few seconds take a few hundred ms
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(azurite: Azurite) -> Iterator[LocalStack]:
+    """The stack for tests/e2e, stopped after them: its app's clients (open on the dev host's loop) are closed before
+    tests that build the process-wide clients themselves (tests/shared/test_clients.py) run."""
     # Unit tests may have installed fakes in the process-wide app context; the stack's app must build real clients.
     clients.use(None)
     ports = StackPorts(

@@ -85,6 +85,7 @@ def test_every_callback_delivered_again_is_acknowledged_and_ignored(
     assert participant_states(view)[settings.agent_target] == "connected"
 
 
+@pytest.mark.slow  # a whole call with a redelivered failure: over 3 s
 def test_a_failed_input_delivered_twice_counts_once(
     stack: LocalStack, control: EmulatorControl, settings: Settings
 ) -> None:

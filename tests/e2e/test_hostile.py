@@ -174,6 +174,7 @@ def test_identifiers_of_the_wrong_shape_are_400_before_acs(
 NUMBER_IN_ANY_FORM = re.compile(r"(?:\+|%2[Bb])[0-9]{9,15}")
 
 
+@pytest.mark.slow  # the whole demo call: over 2 s
 def test_a_whole_demo_call_logs_no_unmasked_number(
     stack: LocalStack, control: EmulatorControl, caplog: pytest.LogCaptureFixture
 ) -> None:

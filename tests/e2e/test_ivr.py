@@ -181,6 +181,7 @@ def test_menu_choice_by_speech(stack: LocalStack, control: EmulatorControl, sett
     assert_ended_cleanly(stack, control, caller, connection_id)
 
 
+@pytest.mark.slow  # three menus and three silence timeouts: over 3 s
 def test_retries_exhausted_after_three_no_inputs(
     stack: LocalStack, control: EmulatorControl, settings: Settings
 ) -> None:
@@ -290,7 +291,7 @@ def test_agent_answers_and_the_hold_music_stops(
     assert_ended_cleanly(stack, control, caller, connection_id)
 
 
-@pytest.mark.parametrize("behaviour", ["never", "decline"])
+@pytest.mark.parametrize("behaviour", [pytest.param("never", marks=pytest.mark.slow), "decline"])  # never: 30 s ringing
 def test_agent_does_not_answer_apology_and_the_call_ends(
     stack: LocalStack, control: EmulatorControl, settings: Settings, agent: str, behaviour: str
 ) -> None:

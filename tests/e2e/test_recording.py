@@ -12,6 +12,7 @@ import wave
 from array import array
 from typing import Any
 
+import pytest
 from azure.storage.blob import BlobClient
 
 from devhost.stack import LocalStack
@@ -58,6 +59,7 @@ def samples(wav_bytes: bytes, start_s: float, end_s: float) -> array:
     return array("h", frames)
 
 
+@pytest.mark.slow  # a payment call with a recording read back: over 2 s
 def test_card_digits_are_not_recorded(stack: LocalStack, control: EmulatorControl) -> None:
     api = Api(stack)
     caller, call = pay_by_card(control, "+14255550161")

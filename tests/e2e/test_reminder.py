@@ -49,6 +49,7 @@ def test_patient_answers_the_reminder(stack: LocalStack, control: EmulatorContro
     assert callbacks(control, reminder["callConnectionId"], "RecognizeCompleted")
 
 
+@pytest.mark.slow  # two prompts and two silence timeouts: over 2 s
 def test_silence_is_retried_then_recorded_as_no_response(stack: LocalStack, control: EmulatorControl) -> None:
     api = Api(stack)
     reminder = place_reminder(api)

@@ -20,6 +20,7 @@ from azure.core.credentials import AzureKeyCredential
 from azure.storage.blob import BlobServiceClient
 
 from emulator import audio
+from emulator.clock import VirtualClock
 from emulator.config import EmulatorConfig
 from emulator.control_client import EmulatorControl
 from emulator.server import EmulatorServer
@@ -27,12 +28,11 @@ from emulator.testing import CallbackRecorder, EventGridRecorder
 from tests.emulator.conformance import assert_callback_matches_sdk_model, assert_event_grid_event_shape
 from tests.emulator.stream_support import WebSocketReceiver
 
-TIME_SCALE = 0.02  # a 5 s silence timeout takes 100 ms
-
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(port=0, time_scale=TIME_SCALE)) as server:
+    """One emulator for the session, on a VirtualClock: emulated time passes only when a test calls advance()."""
+    with EmulatorServer(EmulatorConfig(port=0), clock=VirtualClock()) as server:
         yield server
 
 
@@ -67,7 +67,9 @@ class AudioServer:
     def __init__(self, directory: Path) -> None:
         handler = partial(_QuietFileHandler, directory=str(directory))
         self._server = _QuietServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="audio-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="audio-server", daemon=True
+        )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/{name}"
@@ -189,6 +191,10 @@ class MediaCall:
 
     def types(self, *event_types: str) -> list[str]:
         return [e["type"].rsplit(".", 1)[-1] for e in self.events(*event_types)]
+
+    def advance(self, emulated_seconds: float) -> None:
+        """Emulated time passes (for every call); what it causes has been delivered when this returns."""
+        self.emulator.advance(emulated_seconds)
 
     def press(self, keys: str, who: PhoneNumberIdentifier | None = None) -> None:
         self.actions.press(self.id, (who or self.person).raw_id, keys)

@@ -105,7 +105,10 @@ def test_unanswered_call_stops_ringing_then_answer_fails(
     emulator: EmulatorServer, client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
 ) -> None:
     placed = control.place_call(CUSTOMER.raw_id, APP_NUMBER)
-    control.wait_for_call(placed.server_call_id, "ended", timeout=emulator.config.ring_timeout_seconds)
+    emulator.advance(emulator.config.ring_timeout_seconds - 0.1)
+    assert control.call(placed.server_call_id)["state"] == "ringing"
+    emulator.advance(0.2)
+    assert control.call(placed.server_call_id)["state"] == "ended"
     with pytest.raises(HttpResponseError) as raised:
         client.answer_call(placed.incoming_call_context, recorder.url)
     assert raised.value.status_code == 400
@@ -160,11 +163,14 @@ def test_declined_create_call_fails_without_connecting(
 
 
 def test_group_call_connects_when_first_target_answers(
-    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
+    emulator: EmulatorServer, client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder
 ) -> None:
     control.set_behaviour(AGENT.raw_id, answer="answer", answer_after_ms=500)
     created = client.create_call([CUSTOMER, AGENT], recorder.url, source_caller_id_number=CALLER_ID)
     recorder.wait_for("CallConnected", call_connection_id=created.call_connection_id)
+    participants = control.call(created.call_connection_id)["participants"]
+    assert [p["state"] for p in participants if p["rawId"] == AGENT.raw_id] == ["ringing"]
+    emulator.advance(0.5)
     everyone = recorder.wait_for(
         "ParticipantsUpdated",
         call_connection_id=created.call_connection_id,
@@ -307,12 +313,18 @@ def test_one_to_one_transfer_puts_caller_through_and_ends_the_app_leg(
 
 @pytest.mark.parametrize(("answer", "sub_code"), [("decline", 8538), ("busy", 8539), ("never", 8541)])
 def test_transfer_the_target_does_not_take_fails(
-    client: CallAutomationClient, control: EmulatorControl, recorder: CallbackRecorder, answer: str, sub_code: int
+    emulator: EmulatorServer,
+    client: CallAutomationClient,
+    control: EmulatorControl,
+    recorder: CallbackRecorder,
+    answer: str,
+    sub_code: int,
 ) -> None:
     control.set_behaviour(AGENT.raw_id, answer=answer)
     _, call_id = answered_call(client, control, recorder)
     callback = recorder.url + "/transfers"
     client.get_call_connection(call_id).transfer_call_to_participant(AGENT, operation_callback_url=callback)
+    emulator.advance(emulator.config.ring_timeout_seconds)  # long enough for someone who never answers
     failed = recorder.wait_for("CallTransferFailed", call_connection_id=call_id)
     assert failed["data"]["resultInformation"]["subCode"] == sub_code
     assert failed["_path"] == "/callbacks/transfers"

@@ -45,6 +45,7 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
+@pytest.mark.slow  # seven CLI processes: over 4 s
 def test_call_press_say_hangup_and_timeline(
     emulator: EmulatorServer, client: CallAutomationClient, recorder: CallbackRecorder
 ) -> None:
@@ -116,6 +117,7 @@ def test_call_without_subscribers_says_nobody_is_told(emulator: EmulatorServer) 
     assert "nobody subscribes to IncomingCall" in human.stdout
 
 
+@pytest.mark.slow  # four CLI processes: over 2 s
 def test_people_and_reset(emulator: EmulatorServer) -> None:
     configured = run_cli("people", CUSTOMER, "--answer", "busy", "--answer-after-ms", "100", url=emulator.url)
     assert configured.stdout.strip() == f"4:{CUSTOMER} will busy after 100 ms"

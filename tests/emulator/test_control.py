@@ -5,7 +5,7 @@ import requests
 from azure.communication.callautomation import CallAutomationClient, PhoneNumberIdentifier
 
 from emulator.control_client import ControlApiError, EmulatorControl, PlacedCall
-from emulator.models import Participant, ServerCall
+from emulator.models import CallListener, Participant, ServerCall
 from emulator.server import EmulatorServer
 from emulator.testing import CallbackRecorder
 
@@ -17,7 +17,7 @@ AGENT = "+15557770001"
 CALLER_ID = PhoneNumberIdentifier("+15550009999")
 
 
-class HeardBy:
+class HeardBy(CallListener):
     """A listener like the media feature's, recording what people on calls do."""
 
     def __init__(self) -> None:

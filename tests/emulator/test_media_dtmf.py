@@ -11,6 +11,7 @@ from emulator.media import heard_tones
 from tests.emulator.conftest import MediaCall
 
 SENT = {"code": 200, "subCode": 0, "message": "Action completed successfully."}
+SECONDS_PER_TONE = 0.25  # what sending one tone takes
 
 
 def tones_received(call: MediaCall) -> list[tuple[str, int]]:
@@ -60,6 +61,9 @@ def test_send_dtmf_tones_completes_and_the_far_end_hears_them(media_call, emulat
         [DtmfTone.ONE, DtmfTone.TWO, DtmfTone.POUND], call.person, operation_context="dial-extension"
     )
     assert sent.operation_context is None  # the real service answers 202 with {}
+    call.advance(3 * SECONDS_PER_TONE - 0.1)
+    assert "SendDtmfTonesCompleted" not in call.types()
+    call.advance(0.2)
     done = call.wait("SendDtmfTonesCompleted")
     assert done["data"]["resultInformation"] == SENT
     assert done["data"]["operationContext"] == "dial-extension"
@@ -75,6 +79,7 @@ def test_at_most_18_tones_at_a_time(media_call) -> None:
     assert raised.value.status_code == 400
     assert "tones" in raised.value.error.message
     call.connection.send_dtmf_tones([DtmfTone.NINE] * 18, call.person)
+    call.advance(18 * SECONDS_PER_TONE)
     call.wait("SendDtmfTonesCompleted")
 
 
@@ -100,6 +105,7 @@ async def test_aio_continuous_and_send(media_call, emulator) -> None:
         call.wait("ContinuousDtmfRecognitionStopped")
         result = await connection.send_dtmf_tones(["zero", "asterisk"], call.person, operation_context="aio-send")
         assert result.operation_context is None
+        call.advance(2 * SECONDS_PER_TONE)
         assert call.wait("SendDtmfTonesCompleted")["data"]["operationContext"] == "aio-send"
 
 
@@ -107,6 +113,7 @@ def test_the_control_api_shows_the_legs_media(media_call, emulator) -> None:
     call: MediaCall = media_call()
     call.connection.start_continuous_dtmf_recognition(call.person)
     call.connection.send_dtmf_tones([DtmfTone.SEVEN], call.person)
+    call.advance(SECONDS_PER_TONE)
     call.wait("SendDtmfTonesCompleted")
     call.connection.start_recognizing_media(
         RecognizeInputType.DTMF,

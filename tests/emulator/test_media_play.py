@@ -1,7 +1,5 @@
 """Play, cancel-all, hold and unhold through the real SDK (sync and aio): events, result codes, failures, looping."""
 
-import time
-
 import pytest
 from azure.communication.callautomation import FileSource, PhoneNumberIdentifier, SsmlSource, TextSource
 from azure.communication.callautomation.aio import CallAutomationClient as AsyncCallAutomationClient
@@ -14,6 +12,7 @@ OK = {"code": 200, "subCode": 0, "message": "Action completed successfully."}
 CANCELED = {"code": 400, "subCode": 8508, "message": "Action failed, the operation was canceled."}
 BAD_FORMAT = {"code": 400, "subCode": 8535, "message": "Action failed, file format is invalid."}
 NOT_DOWNLOADED = {"code": 400, "subCode": 8536, "message": "Action failed, file could not be downloaded."}
+HELLO_SECONDS = 1.0  # hello.wav's length (conftest.audio_server)
 
 
 def result(event: dict) -> dict:
@@ -24,6 +23,7 @@ def test_play_file_to_all_starts_then_completes(media_call, audio_server: AudioS
     call: MediaCall = media_call()
     call.connection.play_media(FileSource(audio_server.url("hello.wav")), operation_context="welcome")
     started = call.wait("PlayStarted")
+    call.advance(HELLO_SECONDS)
     completed = call.wait("PlayCompleted")
     assert started["data"]["operationContext"] == completed["data"]["operationContext"] == "welcome"
     assert result(started) == result(completed) == OK
@@ -37,17 +37,21 @@ def test_sources_play_in_sequence_for_their_combined_duration(media_call, audio_
         TextSource(text="Thanks for calling " * 10),
         SsmlSource(ssml_text="<speak>Goodbye <break time='5s'/> now</speak>"),
     ]
-    began = time.monotonic()
     call.connection.play_media(sources, play_to=[call.person], operation_context="seq")
+    call.wait("PlayStarted", operationContext="seq")
+    # 1 s of WAV + 30 words at 150 wpm (12 s) + 2 words and a 5 s break (5.8 s): 18.8 s
+    call.advance(18.7)
+    assert "PlayCompleted" not in call.types()
+    call.advance(0.2)
     assert result(call.wait("PlayCompleted", operationContext="seq")) == OK
-    # 1 s of WAV + 30 words at 150 wpm (12 s) + 2 words and a 5 s break (5.8 s), at the tests' 0.02 time scale
-    assert time.monotonic() - began >= 18.8 * 0.02
 
 
 def test_play_media_to_all_is_the_deprecated_spelling_of_play_to_all(media_call, audio_server: AudioServer) -> None:
     call: MediaCall = media_call()
     with pytest.deprecated_call():
         call.connection.play_media_to_all(FileSource(audio_server.url("hello.wav")), operation_context="all")
+    call.wait("PlayStarted", operationContext="all")
+    call.advance(HELLO_SECONDS)
     assert result(call.wait("PlayCompleted", operationContext="all")) == OK
 
 
@@ -81,6 +85,8 @@ def test_text_to_speech_needs_the_cognitive_services_endpoint(media_call, audio_
     assert raised.value.error.code == "8567"
     assert "Cognitive Service Configuration not set" in raised.value.error.message
     call.connection.play_media(FileSource(audio_server.url("hello.wav")))
+    call.wait("PlayStarted")
+    call.advance(HELLO_SECONDS)
     assert result(call.wait("PlayCompleted")) == OK
 
 
@@ -105,13 +111,13 @@ def test_looping_play_never_completes_until_canceled(media_call, audio_server: A
     call: MediaCall = media_call()
     call.connection.play_media(FileSource(audio_server.url("hello.wav")), loop=True, operation_context="music")
     call.wait("PlayStarted")
-    time.sleep(20 * 1.0 * 0.02)  # twenty times the file's length
+    call.advance(20 * HELLO_SECONDS)
     assert "PlayCompleted" not in call.types()
     call.connection.cancel_all_media_operations()
     canceled = call.wait("PlayCanceled")
     assert result(canceled) == CANCELED
     assert canceled["data"]["operationContext"] == "music"
-    time.sleep(0.1)
+    call.advance(20 * HELLO_SECONDS)
     assert call.types("PlayStarted", "PlayCompleted", "PlayCanceled") == ["PlayStarted", "PlayCanceled"]
 
 
@@ -123,6 +129,8 @@ def test_interrupting_play_cancels_the_running_one(media_call, audio_server: Aud
         FileSource(audio_server.url("hello.wav")), operation_context="urgent", interrupt_call_media_operation=True
     )
     assert result(call.wait("PlayCanceled", operationContext="long")) == CANCELED
+    call.wait("PlayStarted", operationContext="urgent")
+    call.advance(HELLO_SECONDS)
     call.wait("PlayCompleted", operationContext="urgent")
     assert [e["data"]["operationContext"] for e in call.events("PlayCompleted")] == ["urgent"]
 
@@ -151,8 +159,9 @@ def test_events_go_to_the_operation_callback_uri_when_given(media_call, audio_se
     call.connection.play_media(
         FileSource(audio_server.url("hello.wav")), operation_callback_url=recorder.url + "/play-events"
     )
-    assert call.wait("PlayCompleted")["_path"] == "/callbacks/play-events"
     assert call.wait("PlayStarted")["_path"] == "/callbacks/play-events"
+    call.advance(HELLO_SECONDS)
+    assert call.wait("PlayCompleted")["_path"] == "/callbacks/play-events"
 
 
 def test_play_to_someone_not_in_the_call_is_404(media_call, audio_server: AudioServer) -> None:
@@ -202,6 +211,8 @@ async def test_aio_play_cancel_hold_unhold(media_call, emulator, audio_server: A
     async with AsyncCallAutomationClient(emulator.url, AzureKeyCredential(emulator.config.access_key)) as client:
         connection = client.get_call_connection(call.id)
         await connection.play_media(FileSource(audio_server.url("hello.wav")), operation_context="aio")
+        call.wait("PlayStarted", operationContext="aio")
+        call.advance(HELLO_SECONDS)
         assert result(call.wait("PlayCompleted", operationContext="aio")) == OK
         await connection.play_media(FileSource(audio_server.url("hello.wav")), loop=True, operation_context="loop")
         call.wait("PlayStarted", operationContext="loop")

@@ -1,7 +1,5 @@
 """Recognize through the real SDK: DTMF, speech, choices, speech-or-DTMF, timeouts, prompts, and their codes."""
 
-import time
-
 import pytest
 from azure.communication.callautomation import (
     DtmfTone,
@@ -17,7 +15,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.emulator.conftest import AudioServer, MediaCall
 
-TIME_SCALE = 0.02
+END_SILENCE = 0.5  # seconds of silence that end a phrase unless endSilenceTimeoutInMs says otherwise
 CHOICES = [
     RecognitionChoice(label="Yes", phrases=["yes", "yeah sure"], tone=DtmfTone.ONE),
     RecognitionChoice(label="No", phrases=["no"], tone=DtmfTone.TWO),
@@ -67,6 +65,9 @@ def test_inter_digit_timeout_completes_8532_with_the_tones_so_far(media_call) ->
     start_dtmf(call, dtmf_max_tones_to_collect=5, dtmf_inter_tone_timeout=1)
     call.wait_for_recognize_phase("listening")
     call.press("78")
+    call.advance(0.9)
+    assert "RecognizeCompleted" not in call.types()
+    call.advance(0.2)
     done = call.wait("RecognizeCompleted")
     assert result(done) == (400, 8532, "Action failed, inter-digit silence time out reached.")
     assert done["data"]["dtmfResult"] == {"tones": ["seven", "eight"]}
@@ -74,7 +75,6 @@ def test_inter_digit_timeout_completes_8532_with_the_tones_so_far(media_call) ->
 
 def test_initial_silence_fails_8510_counted_after_the_prompt(media_call) -> None:
     call: MediaCall = media_call()
-    began = time.monotonic()
     call.connection.start_recognizing_media(
         RecognizeInputType.DTMF,
         call.person,
@@ -82,17 +82,22 @@ def test_initial_silence_fails_8510_counted_after_the_prompt(media_call) -> None
         play_prompt=words(20),
         initial_silence_timeout=1,
     )
+    call.wait_for_recognize_phase("prompt")
+    call.advance(20 * 0.4 + 0.9)  # the prompt, and not quite the timeout after it
+    assert "RecognizeFailed" not in call.types()
+    call.advance(0.2)
     failed = call.wait("RecognizeFailed")
     assert result(failed) == (400, 8510, "Action failed, initial silence time out reached.")
-    assert time.monotonic() - began >= (20 * 0.4 + 1) * TIME_SCALE
 
 
 def test_default_initial_silence_is_five_seconds(media_call) -> None:
     call: MediaCall = media_call()
-    began = time.monotonic()
     call.connection.start_recognizing_media(RecognizeInputType.DTMF, call.person, dtmf_max_tones_to_collect=1)
+    call.wait_for_recognize_phase("listening")
+    call.advance(4.9)
+    assert "RecognizeFailed" not in call.types()
+    call.advance(0.2)
     assert result(call.wait("RecognizeFailed"))[1] == 8510
-    assert time.monotonic() - began >= 5 * TIME_SCALE
 
 
 def test_a_tone_interrupts_the_prompt_and_counts(media_call) -> None:
@@ -100,7 +105,7 @@ def test_a_tone_interrupts_the_prompt_and_counts(media_call) -> None:
     start_dtmf(call, dtmf_max_tones_to_collect=1, play_prompt=words(100), interrupt_prompt=True)
     call.wait_for_recognize_phase("prompt")
     call.press("9")
-    done = call.wait("RecognizeCompleted", timeout=100 * 0.4 * TIME_SCALE / 2)  # well before the prompt would end
+    done = call.wait("RecognizeCompleted")  # with no emulated time passing: the prompt was still playing
     assert done["data"]["dtmfResult"] == {"tones": ["nine"]}
 
 
@@ -109,6 +114,7 @@ def test_without_interrupt_prompt_tones_during_the_prompt_are_ignored(media_call
     start_dtmf(call, dtmf_max_tones_to_collect=1, play_prompt=words(40), initial_silence_timeout=1)
     call.wait_for_recognize_phase("prompt")
     call.press("9")
+    call.advance(40 * 0.4 + 1)
     assert result(call.wait("RecognizeFailed"))[1] == 8510
     # The timeline says why the tone did nothing, for whoever wonders why the app never heard it.
     summaries = [entry["summary"] for entry in call.emulator.control.timeline(call.id)]
@@ -155,6 +161,7 @@ def test_choice_by_phrase_ignores_case_8545(media_call) -> None:
     call: MediaCall = media_call()
     start_choices(call)
     call.say("Yeah  SURE")
+    call.advance(END_SILENCE)
     done = call.wait("RecognizeCompleted")
     assert result(done) == (200, 8545, "Action completed, speech option matched.")
     assert done["data"]["choiceResult"] == {"label": "Yes", "recognizedPhrase": "Yeah  SURE", "confidence": 1.0}
@@ -171,6 +178,7 @@ def test_choice_with_an_unknown_phrase_fails_8547(media_call) -> None:
     call: MediaCall = media_call()
     start_choices(call)
     call.say("maybe later")
+    call.advance(END_SILENCE)
     failed = call.wait("RecognizeFailed")
     assert result(failed) == (400, 8547, "Action failed, recognized phrase does not match a valid option.")
 
@@ -180,9 +188,14 @@ def test_speech_returns_what_was_said_8569(media_call) -> None:
     call.connection.start_recognizing_media(
         RecognizeInputType.SPEECH, call.person, initial_silence_timeout=30, end_silence_timeout=1, play_prompt=words(2)
     )
+    call.wait_for_recognize_phase("prompt")
+    call.advance(2 * 0.4)
     call.wait_for_recognize_phase("listening")
     call.press("1")  # a speech-only recognize does not hear keys
     call.say("I want to speak to an agent")
+    call.advance(0.9)  # not yet the 1 s of silence that ends the phrase
+    assert "RecognizeCompleted" not in call.types()
+    call.advance(0.2)
     done = call.wait("RecognizeCompleted")
     assert result(done) == (200, 8569, "Action completed, speech was recognized.")
     assert done["data"]["recognitionType"] == "speech"
@@ -205,6 +218,7 @@ def test_speech_or_dtmf_takes_whichever_comes_first(media_call, act, expected: d
     )
     call.wait_for_recognize_phase("listening")
     act(call)
+    call.advance(END_SILENCE)
     done = call.wait("RecognizeCompleted")
     assert {key: done["data"][key] for key in expected} == expected
 
@@ -215,6 +229,8 @@ def test_speech_recognition_needs_the_cognitive_services_endpoint(media_call, au
         call.connection.start_recognizing_media(RecognizeInputType.CHOICES, call.person, choices=CHOICES)
     assert (raised.value.status_code, raised.value.error.code) == (400, "8567")
     start_dtmf(call, dtmf_max_tones_to_collect=1, play_prompt=FileSource(audio_server.url("hello.wav")))
+    call.wait_for_recognize_phase("prompt")
+    call.advance(1)  # hello.wav
     call.wait_for_recognize_phase("listening")
     call.press("1")
     assert result(call.wait("RecognizeCompleted"))[1] == 8531
@@ -275,12 +291,14 @@ async def test_aio_recognize_each_input_type(media_call, emulator) -> None:
         await connection.start_recognizing_media(RecognizeInputType.SPEECH, call.person, initial_silence_timeout=30)
         call.wait_for_recognize_phase("listening")
         call.say("hello")
+        call.advance(END_SILENCE)
         assert call.wait("RecognizeCompleted", count=2)["data"]["speechResult"]["speech"] == "hello"
         await connection.start_recognizing_media(
             RecognizeInputType.CHOICES, call.person, choices=CHOICES, initial_silence_timeout=30
         )
         call.wait_for_recognize_phase("listening")
         call.say("no")
+        call.advance(END_SILENCE)
         assert call.wait("RecognizeCompleted", count=3)["data"]["choiceResult"]["label"] == "No"
         await connection.start_recognizing_media(
             RecognizeInputType.SPEECH_OR_DTMF, call.person, dtmf_max_tones_to_collect=1, initial_silence_timeout=30

@@ -21,6 +21,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient
 
 from devhost.azurite import ACCOUNT_KEY, ACCOUNT_NAME
+from emulator.recording.operations import FILE_READY_SECONDS
 from emulator.server import EmulatorServer
 from emulator.testing import EventGridRecorder
 from tests.emulator.conftest import MediaCall
@@ -41,13 +42,9 @@ def recording_view(emulator: EmulatorServer, recording_id: str) -> dict:
     return response.json()
 
 
-def let_time_pass(emulator: EmulatorServer, recording_id: str, milliseconds: int) -> None:
-    """Let the recording run for at least that much longer (emulated time)."""
-    until = recording_view(emulator, recording_id)["durationMs"] + milliseconds
-    eventually(lambda: recording_view(emulator, recording_id)["durationMs"] >= until, f"{milliseconds} ms to pass")
-
-
-def file_event(eventgrid: EventGridRecorder, recording_id: str) -> dict:
+def file_event(emulator: EmulatorServer, eventgrid: EventGridRecorder, recording_id: str) -> dict:
+    """RecordingFileStatusUpdated for a stopped recording, which the emulator publishes a second after the stop."""
+    emulator.advance(FILE_READY_SECONDS)
     return eventgrid.wait_for("RecordingFileStatusUpdated", predicate=lambda e: e["subject"].endswith(recording_id))
 
 
@@ -123,22 +120,22 @@ def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
     assert active["source"] == f"calling/recordings/{server_call_id}/{recording_id}/RecordingStateChanged"
     assert active["data"]["recordingId"] == recording_id
     assert client.get_recording_properties(recording_id).recording_state == "active"
-    let_time_pass(emulator, recording_id, 2000)
+    emulator.advance(2)
 
     client.pause_recording(recording_id)
     call.wait("RecordingStateChanged", state="inactive")
     client.pause_recording(recording_id)  # pausing a paused recording is accepted and changes nothing
     assert client.get_recording_properties(recording_id).recording_state == "inactive"
-    let_time_pass(emulator, recording_id, 2000)
+    emulator.advance(2)
     client.resume_recording(recording_id)
     call.wait("RecordingStateChanged", state="active", count=2)
-    let_time_pass(emulator, recording_id, 2000)
+    emulator.advance(2)
     client.stop_recording(recording_id)
     with pytest.raises(ResourceNotFoundError) as gone:
         client.get_recording_properties(recording_id)
     assert gone.value.error.code == "8522"
 
-    event = file_event(eventgrid, recording_id)
+    event = file_event(emulator, eventgrid, recording_id)
     # As on the live service, a stop sends no RecordingStateChanged: the last one the app heard is `active`.
     assert [e["data"]["state"] for e in call.events("RecordingStateChanged")] == ["active", "inactive", "active"]
     data = event["data"]
@@ -157,14 +154,14 @@ def test_paused_span_is_silent_in_the_wav_written_to_blob_storage(
     wav = download_blob(chunk["contentLocation"])
     metadata = json.loads(download_blob(chunk["metadataLocation"]))
 
-    assert metadata["chunkDuration"] == data["recordingDurationMs"] >= 6000
+    assert metadata["chunkDuration"] == data["recordingDurationMs"] == 6000
     assert wav_seconds(wav) == pytest.approx(
         data["recordingDurationMs"] / 1000 * metadata["emulator"]["wavTimeScale"], abs=0.01
     )
     assert len(metadata["emulator"]["activeIntervals"]) == 2
     assert len(metadata["emulator"]["pausedIntervals"]) == len(metadata["pauseResumeIntervals"]) == 1
     paused = metadata["emulator"]["pausedIntervals"][0]
-    assert paused["endMs"] - paused["startMs"] >= 2000
+    assert (paused["startMs"], paused["endMs"]) == (2000, 4000)
     assert metadata["pauseResumeIntervals"][0]["duration"] == pytest.approx(paused["endMs"] - paused["startMs"], abs=1)
     assert metadata["participants"] == [{"participantId": call.person.raw_id}]
     assert metadata["recordingInfo"]["format"] == "wav"
@@ -185,14 +182,14 @@ async def test_pause_on_start_by_server_call_id_keeps_the_file_in_the_emulator(
     inactive = call.wait("RecordingStateChanged", state="inactive")
     assert inactive["_path"] == "/callbacks"  # no recordingStateCallbackUri: the call's callback
     assert (await aio_client.get_recording_properties(recording_id)).recording_state == "inactive"
-    let_time_pass(emulator, recording_id, 1000)
+    emulator.advance(1)
     await aio_client.resume_recording(recording_id)
     call.wait("RecordingStateChanged", state="active")
     assert (await aio_client.get_recording_properties(recording_id)).recording_state == "active"
-    let_time_pass(emulator, recording_id, 1000)
+    emulator.advance(1)
     await aio_client.stop_recording(recording_id)
 
-    data = file_event(eventgrid, recording_id)["data"]
+    data = file_event(emulator, eventgrid, recording_id)["data"]
     assert (data["recordingContentType"], data["recordingFormatType"]) == ("Audio", "Mp3")
     assert data["sessionEndReason"] == "StopRecordingRequested"
     chunk = data["recordingStorageInfo"]["recordingChunks"][0]
@@ -224,7 +221,7 @@ def test_the_end_of_the_call_stops_the_recording(
     call.hang_up_person()
     call.wait("CallDisconnected")
     assert call.types("RecordingStateChanged", "CallDisconnected")[-2:] == ["RecordingStateChanged", "CallDisconnected"]
-    data = file_event(eventgrid, started.recording_id)["data"]
+    data = file_event(emulator, eventgrid, started.recording_id)["data"]
     assert data["sessionEndReason"] == "CallEnded" and data["recordingChannelType"] == "Unmixed"
     metadata = requests.get(data["recordingStorageInfo"]["recordingChunks"][0]["metadataLocation"], timeout=10).json()
     assert metadata["participants"] == [{"participantId": call.person.raw_id, "channel": 2}]
@@ -270,6 +267,7 @@ def test_a_missing_container_fails_quietly_as_real_byos_does(
     )
     call.wait("RecordingStateChanged", state="active")
     client.stop_recording(started.recording_id)
+    emulator.advance(FILE_READY_SECONDS)
     failed = eventually(
         lambda: (recording_view(emulator, started.recording_id)["file"] or {}).get("error"), "the upload failure"
     )

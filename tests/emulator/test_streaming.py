@@ -8,6 +8,7 @@ from azure.communication.callautomation.aio import CallAutomationClient as Async
 from azure.core.exceptions import HttpResponseError
 
 from emulator.control_client import EmulatorControl
+from emulator.streaming.messages import FRAME_SECONDS
 from tests.emulator.conftest import MediaCall
 from tests.emulator.stream_support import WebSocketReceiver, closed_port_url, eventually
 
@@ -63,6 +64,7 @@ def test_starts_on_connect_and_streams_audio_speech_and_keys(streaming_call, web
     assert silent["timestamp"].endswith("Z")
 
     call.say("I would like to pay my bill")
+    call.advance(FRAME_SECONDS)  # the next frame carries their voice
     spoken = websocket.wait_for("AudioData", is_loud)["audioData"]
     assert spoken["participantRawID"] == call.person.raw_id
     call.press("1#")

@@ -5,6 +5,7 @@ from azure.communication.callautomation import TranscriptionOptions
 from azure.communication.callautomation.aio import CallAutomationClient as AsyncCallAutomationClient
 from azure.core.exceptions import HttpResponseError
 
+from emulator.audio import speech_duration
 from tests.emulator.conftest import MediaCall
 from tests.emulator.stream_support import WebSocketReceiver, closed_port_url
 
@@ -52,6 +53,7 @@ def test_transcribes_what_the_caller_says(streaming_call, websocket: WebSocketRe
     assert properties.state == "active" and properties.locale == "en-GB"
 
     call.say(PHRASE)
+    call.advance(speech_duration(PHRASE))  # the phrase is transcribed once it has been said
     final = websocket.wait_for("TranscriptionData", final_text)["transcriptionData"]
     assert final["text"] == PHRASE and final["format"] == "display"
     assert final["participantRawID"] == call.person.raw_id
@@ -85,6 +87,7 @@ async def test_starts_on_connect_and_stops_with_the_aio_client(
     assert "operationContext" not in started["data"]
     websocket.wait_for("TranscriptionMetadata")
     call.say("Agent")
+    call.advance(speech_duration("Agent"))
     final = websocket.wait_for("TranscriptionData")["transcriptionData"]
     assert final["text"] == "Agent" and final["resultStatus"] == "Final"  # no intermediate results asked for
 

@@ -4,10 +4,12 @@ import pytest
 from azure.communication.callautomation import CallAutomationClient, FileSource, PhoneNumberIdentifier
 from azure.core.credentials import AzureKeyCredential
 
+from emulator.clock import VirtualClock
 from emulator.server import EmulatorServer
 from emulator.testing import CallbackRecorder
 from emulator.versions import at_least, event_type_for, shape, shape_of, status_for
 from tests.emulator.conftest import AudioServer
+from tests.emulator.stream_support import eventually
 
 CALLER_ID = PhoneNumberIdentifier("+15550009999")
 CUSTOMER = PhoneNumberIdentifier("+15551230000")
@@ -57,6 +59,14 @@ def test_an_old_version_hears_no_play_started(
     call_id = client.create_call(CUSTOMER, recorder.url, source_caller_id_number=CALLER_ID).call_connection_id
     recorder.wait_for("CallConnected", call_connection_id=call_id)
     client.get_call_connection(call_id).play_media(FileSource(audio_server.url("hello.wav")))
+    clock = emulator.clock
+    assert isinstance(clock, VirtualClock)
+
+    async def timers() -> int:
+        return clock.pending
+
+    eventually(lambda: emulator.run(timers()), "the play to start")  # no PlayStarted says so in this version
+    emulator.advance(1)  # hello.wav
     recorder.wait_for("PlayCompleted", call_connection_id=call_id)
     types = [e["type"].rsplit(".", 1)[-1] for e in recorder.matching(call_connection_id=call_id)]
     assert "PlayStarted" not in types

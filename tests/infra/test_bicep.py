@@ -225,6 +225,7 @@ def _checks(report: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.timeout(900)  # the first run builds checkov's venv (tests/infra/tools.py); later runs take ~10 s
+@pytest.mark.slow  # checkov scans the templates: 10-45 s
 def test_checkov_runs_offline(checkov_report: list[dict[str, Any]]) -> None:
     failed = {check["check_id"] for check in _checks(checkov_report, "failed_checks") if _in_canary(check)}
     skipped = {check["check_id"] for check in _checks(checkov_report, "skipped_checks")}
@@ -234,6 +235,7 @@ def test_checkov_runs_offline(checkov_report: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.slow
 def test_checkov_has_no_failed_checks(checkov_report: list[dict[str, Any]]) -> None:
     failed = [
         f"{check['check_id']} {check['file_path']}:{check['file_line_range']} {check['check_name']}"

@@ -282,6 +282,7 @@ def test_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # the first run may build checkov's venv (tests/infra/tools.py)
 def test_checkov_dockerfile_checks(tmp_path: Path) -> None:
     shutil.copy2(DOCKERFILE, tmp_path / "Dockerfile")

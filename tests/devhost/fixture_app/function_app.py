@@ -19,7 +19,7 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(f"hello {req.route_params['name']}", headers={"X-Fixture": "sync"})
 
 
-@app.route(route="calls/{callId}/items/{index:int}/{tag?}", methods=["GET", "POST"])
+@app.route(route="calls/{callId}/items/{index}/{tag?}", methods=["GET", "POST"])
 async def call_item(req: func.HttpRequest) -> func.HttpResponse:
     echo = {
         "method": req.method,
