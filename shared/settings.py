@@ -66,17 +66,43 @@ class Setting:
     azure: str
     # Keys, connection strings and loopback access for the emulator and Azurite: never an app setting in Azure.
     local_only: bool
+    # The value in local.settings.sample.json: the local stack's (emulator, Azurite); SAME_AS_DEFAULT otherwise.
+    local: Any
+    # Set by infra/app/function.bicep from what the infrastructure created (an endpoint, an identity, a table
+    # name); every other Azure setting is the default, in infra/app/flow-settings.json.
+    from_infrastructure: bool
 
 
 _SETTING = "setting"
 _REQUIRED: Any = object()
+SAME_AS_DEFAULT: Any = object()
+# The emulator's well-known development key and resource id (not secrets; tests/devhost keeps them in step).
+EMULATOR_ACCESS_KEY = "YWNzLWVtdWxhdG9yLWxvY2FsLWRldmVsb3BtZW50LWtleQ=="
+EMULATOR_RESOURCE_ID = "00000000-0000-4000-8000-00000000ac5e"
 
 
 def setting(
-    group: Group, kind: Kind, meaning: str, *, default: Any = _REQUIRED, azure: str = "", local_only: bool = False
+    group: Group,
+    kind: Kind,
+    meaning: str,
+    *,
+    default: Any = _REQUIRED,
+    azure: str = "",
+    local_only: bool = False,
+    local: Any = SAME_AS_DEFAULT,
+    from_infrastructure: bool = False,
 ) -> Any:
     """A Settings field: its env variable is the field's name upper-cased; no default means it is required."""
-    metadata = {_SETTING: Setting(group=group, kind=kind, meaning=meaning, azure=azure, local_only=local_only)}
+    declared = Setting(
+        group=group,
+        kind=kind,
+        meaning=meaning,
+        azure=azure,
+        local_only=local_only,
+        local=local,
+        from_infrastructure=from_infrastructure,
+    )
+    metadata = {_SETTING: declared}
     if default is _REQUIRED:
         return field(metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -258,15 +284,27 @@ class Settings:
         "ACS endpoint; on its own = managed identity",
         default=None,
         azure="`https://<acs>.communication.azure.com`",
+        local="http://127.0.0.1:8765",
+        from_infrastructure=True,
     )
     acs_access_key: str | None = setting(
-        ACS, BASE64, "access key (HMAC), with `ACS_ENDPOINT`; keeps `http://`", default=None, local_only=True
+        ACS,
+        BASE64,
+        "access key (HMAC), with `ACS_ENDPOINT`; keeps `http://`",
+        default=None,
+        local_only=True,
+        local=EMULATOR_ACCESS_KEY,
     )
     acs_connection_string: str | None = setting(
         ACS, TEXT, "alternative to the two above; forces https", default=None, local_only=True
     )
     azure_client_id: str | None = setting(
-        ACS, TEXT, "user-assigned identity for ACS and Storage", default=None, azure="the identity's client id"
+        ACS,
+        TEXT,
+        "user-assigned identity for ACS and Storage",
+        default=None,
+        azure="the identity's client id",
+        from_infrastructure=True,
     )
     acs_tls_ca_bundle: str | None = setting(
         ACS, TEXT, "CA file when the emulator serves TLS (ACS client and JWKS fetch)", default=None, local_only=True
@@ -279,6 +317,8 @@ class Settings:
         "thread-pool hops per request (20-40% less CPU in the benchmark)",
         default=True,
         azure="`false` (Functions sets no proxy variables); `true` behind a proxy",
+        local=False,
+        from_infrastructure=True,
     )
     cognitive_services_endpoint: str | None = setting(
         ACS,
@@ -286,6 +326,8 @@ class Settings:
         "Azure AI services for TTS and speech recognition, passed on answer and create",
         default=None,
         azure="`https://<ai>.cognitiveservices.azure.com/`",
+        local="https://local-emulator.cognitiveservices.azure.com/",
+        from_infrastructure=True,
     )
 
     callback_base_url: str = setting(
@@ -293,18 +335,31 @@ class Settings:
         URL,
         "public base URL; callbacks go to `{base}/api/callbacks`",
         azure="`https://<app>.azurewebsites.net`",
+        local="http://127.0.0.1:7071",
+        from_infrastructure=True,
     )
-    callback_auth_enabled: bool = setting(CALLBACKS, BOOLEAN, "verify callback JWTs", default=True)
+    callback_auth_enabled: bool = setting(
+        CALLBACKS, BOOLEAN, "verify callback JWTs", default=True, from_infrastructure=True
+    )
     callback_jwt_audience: str | None = setting(
         CALLBACKS,
         TEXT,
         "the ACS resource's immutable id (required while auth is on)",
         default=None,
         azure="the resource's immutable id",
+        local=EMULATOR_RESOURCE_ID,
+        from_infrastructure=True,
     )
-    callback_jwt_issuer: str = setting(CALLBACKS, TEXT, "expected `iss` of callback tokens", default=DEFAULT_JWT_ISSUER)
+    callback_jwt_issuer: str = setting(
+        CALLBACKS, TEXT, "expected `iss` of callback tokens", default=DEFAULT_JWT_ISSUER, from_infrastructure=True
+    )
     callback_openid_config_url: str = setting(
-        CALLBACKS, URL, "OpenID configuration with the `jwks_uri` of the token keys", default=DEFAULT_OPENID_CONFIG_URL
+        CALLBACKS,
+        URL,
+        "OpenID configuration with the `jwks_uri` of the token keys",
+        default=DEFAULT_OPENID_CONFIG_URL,
+        local="http://127.0.0.1:8765/calling/.well-known/acsopenidconfiguration",
+        from_infrastructure=True,
     )
     # ACS tokens live 5 minutes (contract §5); a token whose exp is further from its iat (or from now) is refused.
     callback_jwt_max_lifetime_seconds: int = setting(
@@ -312,6 +367,7 @@ class Settings:
         integer(60, 3600),
         "longest accepted token lifetime, `exp - iat` (ACS issues 5-minute tokens)",
         default=600,
+        from_infrastructure=True,
     )
 
     storage_connection_string: str | None = setting(
@@ -320,6 +376,7 @@ class Settings:
         "Table Storage by connection string (`UseDevelopmentStorage=true` = Azurite)",
         default=None,
         local_only=True,
+        local="UseDevelopmentStorage=true",
     )
     storage_table_endpoint: str | None = setting(
         STORAGE,
@@ -327,12 +384,23 @@ class Settings:
         "table endpoint, with the managed identity",
         default=None,
         azure="`https://<st>.table.core.windows.net`",
+        from_infrastructure=True,
     )
-    state_table_name: str = setting(STORAGE, TABLE_NAME, "calls' state, markers and outboxes", default="callstate")
-    routing_table_name: str = setting(STORAGE, TABLE_NAME, "routing rules per called number", default="routingrules")
-    orders_table_name: str = setting(STORAGE, TABLE_NAME, "orders the IVR reads back", default="orders")
-    reminders_table_name: str = setting(STORAGE, TABLE_NAME, "reminder rows", default="reminders")
-    pairings_table_name: str = setting(STORAGE, TABLE_NAME, "masking pairings", default="proxypairings")
+    state_table_name: str = setting(
+        STORAGE, TABLE_NAME, "calls' state, markers and outboxes", default="callstate", from_infrastructure=True
+    )
+    routing_table_name: str = setting(
+        STORAGE, TABLE_NAME, "routing rules per called number", default="routingrules", from_infrastructure=True
+    )
+    orders_table_name: str = setting(
+        STORAGE, TABLE_NAME, "orders the IVR reads back", default="orders", from_infrastructure=True
+    )
+    reminders_table_name: str = setting(
+        STORAGE, TABLE_NAME, "reminder rows", default="reminders", from_infrastructure=True
+    )
+    pairings_table_name: str = setting(
+        STORAGE, TABLE_NAME, "masking pairings", default="proxypairings", from_infrastructure=True
+    )
 
     routing_default_flow: str = setting(ROUTING, TEXT, "flow for numbers without a rule", default="ivr")
     routing_blocked_callers: tuple[str, ...] = setting(
@@ -387,7 +455,12 @@ class Settings:
     ivr_order_number_max_digits: int = setting(IVR, integer(1, 30), "longest order number", default=10)
 
     agent_target: str | None = setting(
-        AGENT, TARGET, "who 'talk to an agent' rings; empty = apology", default=None, azure="your agent line"
+        AGENT,
+        TARGET,
+        "who 'talk to an agent' rings; empty = apology",
+        default=None,
+        azure="your agent line",
+        local=f"8:acs:{EMULATOR_RESOURCE_ID}_0000000a-9e17-4000-8000-000000000001",
     )
     agent_caller_id: str | None = setting(
         AGENT,
@@ -395,6 +468,7 @@ class Settings:
         "caller id when the agent is a phone number",
         default=None,
         azure="an ACS number you own",
+        local="+18005550100",
     )
     agent_invitation_timeout_seconds: int = setting(AGENT, integer(1, 180), "ring time for the agent", default=30)
     hold_music_url: str | None = setting(
@@ -403,6 +477,7 @@ class Settings:
         "looped while the agent is invited; empty = TTS `IVR_HOLD_PROMPT`",
         default=None,
         azure="a blob URL",
+        local="http://127.0.0.1:8765/emulator/media/hold-music.wav",
     )
     # Where ACS may fetch audio from (shared/media_urls.py); the app's own storage account is always allowed.
     media_url_allowlist: tuple[str, ...] = setting(
@@ -413,6 +488,7 @@ class Settings:
         "always on it",
         default=(),
         azure="your media hosts",
+        local=("http://127.0.0.1:8765/emulator/media/",),
     )
     media_url_allow_local: bool = setting(
         AGENT,
@@ -420,6 +496,7 @@ class Settings:
         "let audio URLs point at loopback, link-local or private hosts (local development)",
         default=False,
         local_only=True,
+        local=True,
     )
 
     outbound_caller_id: str | None = setting(
@@ -428,6 +505,7 @@ class Settings:
         "caller id for calls to phone numbers when the request gives none",
         default=None,
         azure="an ACS number you own",
+        local="+18005550100",
     )
     reminder_prompt: str = setting(
         OUTBOUND,
@@ -480,6 +558,7 @@ class Settings:
         "flows whose calls are recorded from connect to end",
         default=(),
         azure="empty (off) or `ivr`",
+        local=("ivr",),
     )
     recording_content: str = setting(RECORDING, choice(RECORDING_CONTENTS), "what is recorded", default="audio")
     recording_channel: str = setting(
@@ -506,8 +585,12 @@ class Settings:
         "bring-your-own-storage container; empty = ACS keeps the files (download within 24 h)",
         default=None,
         azure="`https://<st>.blob.core.windows.net/recordings`",
+        local="http://127.0.0.1:10000/devstoreaccount1/recordings",
+        from_infrastructure=True,
     )
-    recordings_table_name: str = setting(RECORDING, TABLE_NAME, "the recordings index", default="recordings")
+    recordings_table_name: str = setting(
+        RECORDING, TABLE_NAME, "the recordings index", default="recordings", from_infrastructure=True
+    )
 
     # Media streaming and transcription go to the WebSocket receiver (receiver/), which stores transcripts.
     receiver_websocket_url: str | None = setting(
@@ -516,6 +599,8 @@ class Settings:
         "the receiver's WebSocket URL; set = every call is answered with streaming and transcription options",
         default=None,
         azure="`wss://<receiver-host>/ws`",
+        local="ws://127.0.0.1:8766/ws",
+        from_infrastructure=True,
     )
     receiver_token: str | None = setting(
         STREAMING,
@@ -523,6 +608,7 @@ class Settings:
         "shared secret sent to the receiver as `?token=`; must equal the receiver's",
         default=None,
         azure="generated by azd, set on both sides",
+        from_infrastructure=True,
     )
     media_streaming_enabled_flows: tuple[str, ...] = setting(
         STREAMING, FLOW_NAMES, "flows whose audio streams from connect", default=()
@@ -535,7 +621,11 @@ class Settings:
     )
     transcription_locale: str = setting(STREAMING, LOCALE, "transcription language", default="en-US")
     transcripts_table_name: str = setting(
-        STREAMING, TABLE_NAME, "transcript lines (the app reads it, the receiver writes it)", default="transcripts"
+        STREAMING,
+        TABLE_NAME,
+        "transcript lines (the app reads it, the receiver writes it)",
+        default="transcripts",
+        from_infrastructure=True,
     )
 
     # Exactly once under faults (docs/app-flows.md "Delivery semantics"): how long a claim's lease lasts, when the
@@ -547,7 +637,11 @@ class Settings:
         default=30.0,
     )
     watchdog_schedule: str = setting(
-        DELIVERY, SCHEDULE, "when the watchdog runs (NCRONTAB with seconds)", default="0 */1 * * * *"
+        DELIVERY,
+        SCHEDULE,
+        "when the watchdog runs (NCRONTAB with seconds)",
+        default="0 */1 * * * *",
+        local="*/5 * * * * *",
     )
     watchdog_grace_seconds: float = setting(
         DELIVERY, number(0, 3600), "added to each step's own longest wait before it counts as overdue", default=30.0

@@ -42,7 +42,7 @@ def sample_settings() -> set[str]:
     return set(values) - HOST_SETTINGS
 
 
-def test_settings_tables_are_generated_from_the_declarations() -> None:
+def test_sample_flow_settings_and_tables_are_generated_from_the_declarations() -> None:
     """Run `python -m shared.settings_docs` after changing a declaration."""
     assert settings_docs.stale() == []
 
@@ -124,24 +124,16 @@ def test_every_settings_variable_reaches_the_app() -> None:
     assert holders | {"flowSettings"} <= merged, f"not merged into appsettings: {sorted(holders - merged)}"
 
 
-def _as_setting(default: object) -> str:
-    """A dataclass default as its app-setting text ("" for None and empty tuples)."""
-    if default is None or default == ():
-        return ""
-    if isinstance(default, bool):
-        return "true" if default else "false"
-    if isinstance(default, tuple):
-        return ",".join(str(item) for item in default)
-    return str(default)
-
-
-def test_flow_setting_defaults_match_the_code() -> None:
-    """infra/app/flow-settings.json holds the code's defaults, so Azure behaves like the docs say."""
-    defaults = {field.name.upper(): _as_setting(field.default) for field in fields(Settings)}
-    for name, value in bicep.flow_settings().items():
-        assert name in defaults, f"flow-settings.json: {name} is not a setting"
-        expected = defaults[name]
-        assert value == expected, f"flow-settings.json: {name} = {value!r}, code default {expected!r}"
+def test_bicep_sets_from_the_infrastructure_exactly_the_settings_declared_so() -> None:
+    """function.bicep sets what the infrastructure decides (endpoints, identities, names); flow-settings.json, generated
+    from the declarations, holds every other Azure setting at its default."""
+    explicit = bicep.setting_keys(bicep.parse(bicep.FUNCTION)["variables"])
+    app_level = {name for name in explicit if not PLATFORM_SETTINGS.match(name)}
+    declared = {env_name(item.name) for item, setting in declarations() if setting.from_infrastructure}
+    assert app_level == declared, (
+        f"set in function.bicep but not declared from_infrastructure: {sorted(app_level - declared)}; "
+        f"declared from_infrastructure but not set there: {sorted(declared - app_level)}"
+    )
 
 
 def test_parameters_file_overrides_are_flow_settings_with_the_same_defaults() -> None:
