@@ -185,9 +185,14 @@ class Engine:
     async def handle(self, event: CallEvent, ctx: Context) -> CallState | None:
         """Process one callback event exactly once for its call; returns the call's state afterwards."""
         log = call_logger(logger, event)
+        fresh = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            loaded = await ctx.state.load(event.call_connection_id, event_id=event.id)
+            loaded = await ctx.state.load(event.call_connection_id, event_id=event.id, fresh=fresh)
             claimed = await self._decide(event, loaded, ctx, log)
+            if claimed.state is None and loaded.cached:
+                # Doing nothing is only right for the state as stored; a write would have proved a cached copy.
+                fresh = True
+                continue
             if claimed.state is None:
                 return loaded.state
             try:

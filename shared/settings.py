@@ -42,7 +42,7 @@ class Settings:
     acs_connection_string: str | None = None
     azure_client_id: str | None = None
     acs_tls_ca_bundle: str | None = None
-    # Whether the SDK clients read proxy variables and .netrc (aiohttp trust_env); false skips that per request.
+    # Whether the SDK clients honour HTTP(S)_PROXY and NO_PROXY, read once as they are built (shared/transport.py).
     http_use_env_settings: bool = True
 
     callback_base_url: str
