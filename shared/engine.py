@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from shared import tracing
 from shared.acs import ActionResult
 from shared.actions import Action
 from shared.context import Context
@@ -184,10 +185,23 @@ class Engine:
 
     async def handle(self, event: CallEvent, ctx: Context) -> CallState | None:
         """Process one callback event exactly once for its call; returns the call's state afterwards."""
+        with tracing.span(
+            event.type,
+            connection_id=event.call_connection_id,
+            correlation_id=event.correlation_id,
+            server_call_id=event.server_call_id,
+            event_type=event.type,
+            event_id=event.id,
+        ):
+            return await self._handle(event, ctx)
+
+    async def _handle(self, event: CallEvent, ctx: Context) -> CallState | None:
         log = call_logger(logger, event)
         fresh = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             loaded = await ctx.state.load(event.call_connection_id, event_id=event.id, fresh=fresh)
+            if loaded.state is not None:
+                tracing.annotate(flow=loaded.state.flow, step=loaded.state.step)
             claimed = await self._decide(event, loaded, ctx, log)
             if claimed.state is None and loaded.cached:
                 # Doing nothing is only right for the state as stored; a write would have proved a cached copy.

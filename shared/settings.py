@@ -27,6 +27,8 @@ RECORDING_FORMATS = ("wav", "mp3", "mp4")
 RECORDING_COMBINATIONS = {("audio", "mixed", "wav"), ("audio", "mixed", "mp3"), ("audio", "unmixed", "wav"),
                           ("audioVideo", "mixed", "mp4")}  # fmt: skip
 
+TRACES_EXPORTERS = ("none", "console", "azure-monitor")
+
 DEFAULT_JWT_ISSUER = "https://acscallautomation.communication.azure.com"
 DEFAULT_OPENID_CONFIG_URL = (
     "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
@@ -141,6 +143,10 @@ class Settings:
     watchdog_time_scale: float = 1.0
     state_retention_hours: float = 72.0
 
+    # --- Tracing (issue 14, shared/tracing.py) ---
+    # Where the app's OpenTelemetry traces go: none, console, file:PATH (OTLP JSON lines) or azure-monitor.
+    traces_exporter: str = "none"
+
     @property
     def callback_url(self) -> str:
         """Where ACS posts this app's mid-call events."""
@@ -253,6 +259,8 @@ class Settings:
             "watchdog_audio_seconds": reader.number("WATCHDOG_AUDIO_SECONDS", minimum=0, maximum=3600),
             "watchdog_time_scale": reader.number("WATCHDOG_TIME_SCALE", minimum=0.001, maximum=1),
             "state_retention_hours": reader.number("STATE_RETENTION_HOURS", minimum=0.01, maximum=8760),
+            # --- Tracing (issue 14) ---
+            "traces_exporter": reader.traces_exporter("TRACES_EXPORTER"),
         }
         _check_combinations(values, reader.problems)
         if reader.problems:
@@ -400,6 +408,14 @@ class _Reader:
             return raw
 
         return self._read(name, parse, f"one of {', '.join(options)}")
+
+    def traces_exporter(self, name: str) -> str | None:
+        def parse(raw: str) -> str:
+            if raw in TRACES_EXPORTERS or (raw.startswith("file:") and raw.removeprefix("file:").strip()):
+                return raw
+            raise ValueError(raw)
+
+        return self._read(name, parse, f"one of {', '.join(TRACES_EXPORTERS)} or file:PATH")
 
     def media_url_allowlist(self, name: str) -> tuple[str, ...] | None:
         def parse(raw: str) -> tuple[str, ...]:
