@@ -197,18 +197,21 @@ class Engine:
 
     async def _handle(self, event: CallEvent, ctx: Context) -> CallState | None:
         log = call_logger(logger, event)
-        fresh = False
+        confirming = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            loaded = await ctx.state.load(event.call_connection_id, event_id=event.id, fresh=fresh)
+            # Confirming a decision made on a cached copy needs the stored state only (a point read): should it act
+            # after all, the event's marker in the claim's transaction still tells a handled event.
+            loaded = await ctx.state.load(event.call_connection_id, event_id=None if confirming else event.id)
             if loaded.state is not None:
                 tracing.annotate(flow=loaded.state.flow, step=loaded.state.step)
             claimed = await self._decide(event, loaded, ctx, log)
             if claimed.state is None and loaded.cached:
                 # Doing nothing is only right for the state as stored; a write would have proved a cached copy.
-                fresh = True
+                confirming = True
                 continue
             if claimed.state is None:
                 return loaded.state
+            confirming = False
             try:
                 saved = await ctx.state.commit(claimed.state, marker=event.id)
             except StateConflict:

@@ -230,8 +230,8 @@ class Loaded:
 class StateStore(Protocol):
     """Per-call state storage; every write is conditional so concurrent instances cannot lose updates."""
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None, fresh: bool = False) -> Loaded:
-        """The call's state and whether event_id has already changed it, in one read (fresh: never from a cache)."""
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
+        """The call's state and whether event_id has already changed it, in one read."""
 
     async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
         """Insert the state (etag None) or replace it if its etag still matches, with the event marker in the same
@@ -266,7 +266,7 @@ class InMemoryStateStore:
         self._versions = 0
         self._lock = asyncio.Lock()
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None, fresh: bool = False) -> Loaded:
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
         seen = event_id is not None and (call_connection_id, event_id) in self.markers
         return Loaded(self.states.get(call_connection_id), seen)
 
@@ -323,7 +323,7 @@ class TableStateStore:
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None, fresh: bool = False) -> Loaded:
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
         partition = table_key(call_connection_id)
         if event_id is None:
             try:

@@ -3,8 +3,8 @@
 The cache is only ever a guess that the store confirms: every write stays ETag-conditional with the event's marker
 in the same transaction, so a cached state another instance has moved on from, or an event already handled, makes
 the write fail (StateConflict); the entry is then dropped and the engine re-reads the store and decides again. What
-the cache cannot prove by writing is a decision to do nothing, so the engine confirms those against the store
-(Loaded.cached). Only events' loads are served from it; the API and the watchdog always read the store.
+the cache cannot prove by writing is a decision to do nothing, so the engine confirms those against the stored state
+(Loaded.cached). Only events' loads are served from it; every other load reads the store (and refreshes the cache).
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ class CachedStateStore:
     def forget(self, call_connection_id: str) -> None:
         self._states.pop(call_connection_id, None)
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None, fresh: bool = False) -> Loaded:
-        cached = self._states.get(call_connection_id) if event_id is not None and not fresh else None
+    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
+        cached = self._states.get(call_connection_id) if event_id is not None else None
         if cached is not None:
             self.hits += 1
             self._states.move_to_end(call_connection_id)
             return Loaded(cached, cached=True)
-        loaded = await self.store.load(call_connection_id, event_id=event_id, fresh=True)
+        loaded = await self.store.load(call_connection_id, event_id=event_id)
         if loaded.state is None:
             self.forget(call_connection_id)
         else:

@@ -36,7 +36,7 @@ class CountingStore(InMemoryStateStore):
         super().__init__()
         self.loads = 0
 
-    async def load(self, call_connection_id, *, event_id=None, fresh=False):
+    async def load(self, call_connection_id, *, event_id=None):
         self.loads += 1
         return await super().load(call_connection_id, event_id=event_id)
 
@@ -205,7 +205,7 @@ class LockstepStore(TableStateStore):
         self.barrier = asyncio.Barrier(2)
         self.held = 0
 
-    async def load(self, call_connection_id, *, event_id=None, fresh=False):
+    async def load(self, call_connection_id, *, event_id=None):
         loaded = await super().load(call_connection_id, event_id=event_id)
         if self.held < 2:
             self.held += 1

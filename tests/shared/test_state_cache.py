@@ -13,7 +13,7 @@ class CountingStore(InMemoryStateStore):
         super().__init__()
         self.loads = 0
 
-    async def load(self, call_connection_id, *, event_id=None, fresh=False):
+    async def load(self, call_connection_id, *, event_id=None):
         self.loads += 1
         return await super().load(call_connection_id, event_id=event_id)
 

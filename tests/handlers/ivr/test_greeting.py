@@ -93,7 +93,7 @@ class LockstepMemoryStore(InMemoryStateStore):
         self.held = 0
         self.parties = parties
 
-    async def load(self, call_connection_id, *, event_id=None, fresh=False):
+    async def load(self, call_connection_id, *, event_id=None):
         result = await super().load(call_connection_id, event_id=event_id)
         if self.held < self.parties:
             self.held += 1
