@@ -144,7 +144,9 @@ class CapacityResult:
 
     @property
     def scale_out(self) -> float | None:
-        """The two-instance sustained rate over the one-instance one."""
+        """The two-instance sustained rate over the one-instance one; None unless both runs found their limit."""
+        if any(not run.steps or run.steps[-1].passed for run in self.runs):
+            return None  # the highest rate offered passed: that is the callers' limit, not the app's
         rates = {run.instances: run.sustained.calls_per_s for run in self.runs if run.sustained}
         return round(rates[2] / rates[1], 2) if 1 in rates and 2 in rates and rates[1] else None
 
@@ -152,7 +154,7 @@ class CapacityResult:
     def bottleneck(self) -> str:
         """What the instances share that stopped the larger deployment, from the CPU of its first failed rate."""
         run = self.runs[-1]
-        if self.scale_out is not None and self.scale_out >= SCALE_OUT_TARGET:
+        if self.scale_out is None or self.scale_out >= SCALE_OUT_TARGET:
             return ""
         failed = next((step for step in run.steps if not step.passed), run.steps[-1] if run.steps else None)
         if failed is None:
