@@ -1,12 +1,13 @@
 # The two commands: `make run` starts the local stack and places a demo call; `make test` runs every test.
-# `make compat` runs the SDK compatibility matrix and the unchanged third-party apps (one venv per SDK version).
+# `make compat` runs the SDK compatibility matrix and the unchanged third-party apps (one venv per SDK version);
+# `make slow` the long benchmark smoke runs (pytest -m slow). CI runs all three.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # checkov pins packaging<24, which pytest 9 cannot share, so it gets a venv of its own (tests/infra/tools.py).
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: run demo test compat lint bench fuzz bootstrap clean
+.PHONY: run demo test compat slow lint bench fuzz bootstrap clean
 
 run: bootstrap
 	$(PY) -m devhost.stack
@@ -21,6 +22,9 @@ test: bootstrap $(CHECKOV_VENV)/.installed
 
 compat: bootstrap
 	$(PY) -m pytest -m compat tests/compat $(PYTEST_ARGS)
+
+slow: bootstrap
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(PY) -m ruff check .
