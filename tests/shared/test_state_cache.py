@@ -5,17 +5,7 @@ from dataclasses import replace
 
 from shared.state import InMemoryStateStore
 from shared.state_cache import CachedStateStore
-from tests.fixtures.fakes import FakeCallAutomation, call_at_main_menu, context, deliver, make_context
-
-
-class CountingStore(InMemoryStateStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.loads = 0
-
-    async def load(self, call_connection_id, *, event_id=None):
-        self.loads += 1
-        return await super().load(call_connection_id, event_id=event_id)
+from tests.fixtures.fakes import CountingStore, FakeCallAutomation, call_at_main_menu, context, deliver, make_context
 
 
 def instances(store):
