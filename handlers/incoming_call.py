@@ -11,7 +11,7 @@ from email.utils import format_datetime
 
 from handlers import masking
 from handlers.call_routing import ANSWER, REDIRECT, RoutingRule, decide_route, rule_key
-from shared import tracing
+from shared import answering, tracing
 from shared.context import Context
 from shared.engine import Flow
 from shared.errors import StateConflict
@@ -80,6 +80,13 @@ async def answer(
         "correlation_id": call.correlation_id,
         **(extra or {}),
     }
+    with answering.answering(call.server_call_id):  # a CallConnected on this instance waits for the state write
+        await _answer(call, flow, ctx, key, first_sent, data)
+
+
+async def _answer(
+    call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str, data: Mapping[str, str]
+) -> None:
     # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call.
     record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
     await ctx.state.put_incoming_call(record=record)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from shared import tracing
+from shared import answering, tracing
 from shared.acs import ActionResult
 from shared.actions import Action
 from shared.context import Context
@@ -202,6 +202,8 @@ class Engine:
             # Confirming a decision made on a cached copy needs the stored state only (a point read): should it act
             # after all, the event's marker in the claim's transaction still tells a handled event.
             loaded = await ctx.state.load(event.call_connection_id, event_id=None if confirming else event.id)
+            if loaded.state is None and await answering.answered(event.server_call_id):
+                continue  # this instance has just written the state it was answering the call with
             if loaded.state is not None:
                 tracing.annotate(flow=loaded.state.flow, step=loaded.state.step)
             claimed = await self._decide(event, loaded, ctx, log)
