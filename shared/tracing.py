@@ -154,7 +154,14 @@ def _configure_from_settings() -> None:
         settings = clients.load_settings()
     except SettingsError:
         return  # the invocation itself reports it; tracing waits for settings that load
-    configure(settings.traces_exporter, credential=lambda: clients.credential(settings))
+    configure(settings.traces_exporter, credential=lambda: _exporter_credential(settings.azure_client_id))
+
+
+def _exporter_credential(client_id: str | None) -> Any:
+    """The app's identity for the exporter, which sends from its own thread and so takes a synchronous credential."""
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    return ManagedIdentityCredential(client_id=client_id) if client_id else DefaultAzureCredential()
 
 
 @contextlib.asynccontextmanager

@@ -2,13 +2,16 @@
 
 azure-core's aiohttp transport, left to itself, asks aiohttp to read proxy variables and .netrc on every request
 (two default-executor hops each) and keeps idle connections for 15 s, longer than Azurite (Node's 5 s) keeps
-them: a request that picks up a connection the server has just closed fails with "Server disconnected", and a
-`$batch` POST is not retried. Here the pool forgets idle connections before any server does, and the proxy for
-each client's one endpoint is decided when the client is built (HTTP(S)_PROXY, NO_PROXY), not per request.
+them: a request sent on a connection the server is closing fails with "Server disconnected", which aiohttp retries
+for idempotent methods but not for a POST such as a `$batch`. Here the pool forgets idle connections before the
+server does, and the proxy for each client's one endpoint is decided when the client is built (HTTP(S)_PROXY,
+NO_PROXY), not per request.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import urllib.request
 from typing import Any
 from urllib.parse import urlparse
@@ -16,9 +19,12 @@ from urllib.parse import urlparse
 import aiohttp
 from azure.core.pipeline.transport import AioHttpTransport
 
-# Below Azurite's 5 s idle timeout, far below Azure Storage's and ACS's front ends (minutes): the client always
-# closes an idle connection first, so it never sends on one the server is closing.
-KEEPALIVE_SECONDS = 4.0
+# How long an idle connection is kept: below the server's own idle timeout, so the client always closes it first
+# and never sends on a connection the server is closing. Azurite (Node) closes idle connections after 5 s, and a
+# busy Azurite closes them late, while a new request is already on its way; Azure's front ends keep them for
+# minutes (the Azure load balancer's default idle timeout is 4 minutes).
+LOCAL_KEEPALIVE_SECONDS = 4.0
+REMOTE_KEEPALIVE_SECONDS = 60.0
 # Connections per client; callbacks in flight beyond this wait for one instead of opening more.
 POOL_SIZE = 200
 
@@ -33,15 +39,27 @@ def proxies_for(endpoint: str) -> dict[str, str] | None:
     return chosen or None
 
 
+def keepalive_for(endpoint: str) -> float:
+    """How long to keep idle connections to endpoint: short for a local server (Azurite, the emulator), long for
+    Azure's."""
+    host = urlparse(endpoint).hostname or ""
+    local = host == "localhost" or host.endswith(".localhost")
+    with contextlib.suppress(ValueError):
+        address = ipaddress.ip_address(host)
+        local = address.is_loopback or address.is_private
+    return LOCAL_KEEPALIVE_SECONDS if local else REMOTE_KEEPALIVE_SECONDS
+
+
 class PooledTransport(AioHttpTransport):
     """azure-core's aiohttp transport on a connection pool that never trusts the environment per request."""
 
-    def __init__(self, *, connection_verify: str | bool = True) -> None:
+    def __init__(self, *, keepalive_seconds: float, connection_verify: str | bool = True) -> None:
         super().__init__(use_env_settings=False, connection_verify=connection_verify)
+        self.keepalive_seconds = keepalive_seconds
 
     async def open(self) -> None:
         if self.session is None and self._session_owner:
-            connector = aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=KEEPALIVE_SECONDS)
+            connector = aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=self.keepalive_seconds)
             self.session = aiohttp.ClientSession(
                 connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
             )
@@ -50,7 +68,8 @@ class PooledTransport(AioHttpTransport):
 
 def client_options(endpoint: str, *, use_env_proxies: bool, ca_bundle: str | None = None) -> dict[str, Any]:
     """Keyword arguments for an SDK client of endpoint: its pooled transport, and its proxies if any apply."""
-    options: dict[str, Any] = {"transport": PooledTransport(connection_verify=ca_bundle or True)}
+    transport = PooledTransport(keepalive_seconds=keepalive_for(endpoint), connection_verify=ca_bundle or True)
+    options: dict[str, Any] = {"transport": transport}
     proxies = proxies_for(endpoint) if use_env_proxies else None
     if proxies:
         options["proxies"] = proxies

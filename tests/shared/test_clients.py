@@ -83,7 +83,7 @@ def test_no_proxy_exempts_an_endpoint(monkeypatch):
 
 async def test_sdk_requests_reuse_one_kept_alive_connection(storage_connection_string):
     """Sequential requests share one connection, and the pool drops idle ones before Azurite (5 s) closes them."""
-    from shared.transport import KEEPALIVE_SECONDS
+    from shared.transport import LOCAL_KEEPALIVE_SECONDS, REMOTE_KEEPALIVE_SECONDS, keepalive_for
     from tests.fixtures.fakes import settings
 
     tables = clients.table_service_client(settings(storage_connection_string=storage_connection_string))
@@ -94,7 +94,9 @@ async def test_sdk_requests_reuse_one_kept_alive_connection(storage_connection_s
             for index in range(5):
                 await table.upsert_entity({"PartitionKey": "p", "RowKey": str(index)})
             connector = transport(table).session.connector
-            assert connector._keepalive_timeout == KEEPALIVE_SECONDS < 5
+            assert connector._keepalive_timeout == LOCAL_KEEPALIVE_SECONDS < 5
             assert sum(len(kept) for kept in connector._conns.values()) == 1
         finally:
             await table.delete_table()
+    assert keepalive_for("http://127.0.0.1:10002/devstoreaccount1") == LOCAL_KEEPALIVE_SECONDS
+    assert keepalive_for("https://contoso.communication.azure.com") == REMOTE_KEEPALIVE_SECONDS < 240

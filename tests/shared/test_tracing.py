@@ -87,3 +87,79 @@ def test_a_file_exporter_writes_otlp_json_lines_with_the_call_attributes_masked(
     assert "14255550123" not in attributes["url.full"] and "%2B1425***0123" in attributes["url.full"]
     root_attributes = {item["key"]: item["value"].get("stringValue") for item in root["attributes"]}
     assert root_attributes["call.connection_id"] == "call-1" and root_attributes["faas.trigger"] == "http"
+
+
+def test_azure_monitor_exports_with_the_apps_identity_from_its_own_thread() -> None:
+    from azure.identity import ManagedIdentityCredential
+
+    from shared import tracing
+
+    credential = tracing._exporter_credential("00000000-0000-0000-0000-0000000000c1")
+    # The exporter calls get_token from its export thread: a synchronous credential, never an aio one.
+    assert isinstance(credential, ManagedIdentityCredential) and not hasattr(credential, "__aenter__")
+
+
+APPLICATION_INSIGHTS = """
+import asyncio, gzip, json, os, threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+received = []
+
+
+class Ingestion(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        received.append(gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body)
+        answer = json.dumps({"itemsReceived": 1, "itemsAccepted": 1, "errors": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+server = HTTPServer(("127.0.0.1", 0), Ingestion)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+os.environ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = (
+    "InstrumentationKey=00000000-0000-4000-8000-000000000001;"
+    f"IngestionEndpoint=http://127.0.0.1:{server.server_port}/"
+)
+from shared import tracing
+
+tracing.configure("azure-monitor")
+
+
+@tracing.traced("http")
+async def callbacks():
+    with tracing.span("CallConnected", connection_id="call-1", event_type="CallConnected"):
+        tracing.annotate(flow="ivr", step="answering", note="caller +14255550123")
+
+
+asyncio.run(callbacks())
+from opentelemetry import trace
+
+trace.get_tracer_provider().shutdown()
+print(json.dumps([item for body in received for item in json.loads(body)]))
+"""
+
+
+def test_azure_monitor_sends_the_invocation_as_a_request_and_its_spans_as_dependencies() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", APPLICATION_INSIGHTS],
+        env={**os.environ, **SETTINGS},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    items = json.loads(done.stdout.splitlines()[-1])
+    by_type = {
+        item["data"]["baseType"]: item["data"]["baseData"] for item in items if "name" in item["data"]["baseData"]
+    }
+    request, dependency = by_type["RequestData"], by_type["RemoteDependencyData"]
+    assert request["name"] == "callbacks" and request["properties"]["call.connection_id"] == "call-1"
+    assert dependency["name"] == "CallConnected" and dependency["properties"]["call.step"] == "answering"
+    assert "14255550123" not in done.stdout and dependency["properties"]["note"] == "caller +1425***0123"
