@@ -73,6 +73,10 @@ class CapacityStep:
         return round(total * 1000 / self.invocations, 2) if self.invocations else 0.0
 
     @property
+    def azurite_cpu_ms_per_invocation(self) -> float:
+        return round(self.azurite_cpu_s * 1000 / self.invocations, 2) if self.invocations else 0.0
+
+    @property
     def cpu_busy(self) -> float:
         """Share of the machine's cores busy during the step (app, Azurite, emulator and callers)."""
         used = sum(self.app_cpu_s.values()) + self.azurite_cpu_s + self.emulator_and_callers_cpu_s
@@ -96,6 +100,7 @@ class CapacityStep:
             "app_cpu_s": self.app_cpu_s,
             "app_cpu_ms_per_invocation": self.app_cpu_ms_per_invocation,
             "azurite_cpu_s": self.azurite_cpu_s,
+            "azurite_cpu_ms_per_invocation": self.azurite_cpu_ms_per_invocation,
             "emulator_and_callers_cpu_s": self.emulator_and_callers_cpu_s,
             "cpu_busy": self.cpu_busy,
             "arrival_window_s": self.arrival_window_s,
@@ -165,7 +170,18 @@ class CapacityResult:
             "the emulator and the callers (this process)": failed.emulator_and_callers_cpu_s,
         }
         parts = ", ".join(f"{name} {seconds / failed.wall_s:.2f} cores" for name, seconds in shares.items())
-        return f"the machine's {os.cpu_count()} cores, {failed.cpu_busy:.0%} busy at {failed.rate:g} calls/s ({parts})"
+        verdict = (
+            f"the machine's {os.cpu_count()} cores, {failed.cpu_busy:.0%} busy at {failed.rate:g} calls/s ({parts})"
+        )
+        alone = self.runs[0].sustained
+        if alone is not None and failed.azurite_cpu_ms_per_invocation > alone.azurite_cpu_ms_per_invocation:
+            # Each instance's state cache misses whenever the other one handled the call's previous event.
+            verdict += (
+                f", and Azurite: {failed.azurite_cpu_ms_per_invocation:g} ms of its CPU per invocation against "
+                f"{alone.azurite_cpu_ms_per_invocation:g} ms with one instance, whose cache the other instance's "
+                "writes keep making stale"
+            )
+        return verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -26,7 +26,6 @@ class CachedStateStore:
         self.store = store
         self.capacity = capacity
         self._states: OrderedDict[str, CallState] = OrderedDict()
-        self.hits = 0
 
     def _remember(self, state: CallState) -> None:
         self._states[state.call_connection_id] = state
@@ -40,7 +39,6 @@ class CachedStateStore:
     async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
         cached = self._states.get(call_connection_id) if event_id is not None else None
         if cached is not None:
-            self.hits += 1
             self._states.move_to_end(call_connection_id)
             return Loaded(cached, cached=True)
         loaded = await self.store.load(call_connection_id, event_id=event_id)
