@@ -29,11 +29,13 @@ def answering(server_call_id: str) -> Iterator[None]:
 
 
 async def answered(server_call_id: str) -> bool:
-    """Wait until this instance has answered the call and written its state; False if it is not answering it (or if
-    the caller is the answering task itself, which cannot wait for itself)."""
+    """Wait until this instance has answered the call and written its state; False if it is not answering it, if that
+    took longer than WAIT_SECONDS, or if the caller is the answering task itself (which cannot wait for itself)."""
     pending = _answering.get(server_call_id)
     if pending is None or pending[0] is asyncio.current_task():
         return False
-    with contextlib.suppress(TimeoutError):
+    try:
         await asyncio.wait_for(pending[1].wait(), WAIT_SECONDS)
+    except TimeoutError:
+        return False
     return True

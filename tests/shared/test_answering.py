@@ -49,3 +49,13 @@ async def test_call_connected_waits_for_the_state_this_instance_is_writing() -> 
     assert store.record_reads == 1
     assert acs.names() == ["answer_call", "play_media", "start_recognizing_media"]
     assert store.states[call].step == "main-menu"
+
+
+async def test_an_answer_that_takes_too_long_is_not_waited_for_twice(monkeypatch) -> None:
+    from shared import answering
+
+    monkeypatch.setattr(answering, "WAIT_SECONDS", 0.01)
+    with answering.answering("server-call"):
+        # Another task asks while the answer hangs: it gives up after WAIT_SECONDS and adopts the call instead.
+        assert await asyncio.create_task(answering.answered("server-call")) is False
+    assert await answering.answered("server-call") is False  # answered: nothing left to wait for
