@@ -27,6 +27,8 @@ from emulator.server import EmulatorServer
 
 from .stats import process_cpu_seconds, process_rss_mib, process_thread_cpu_seconds
 
+RING_SECONDS = 10.0
+
 
 class AppInstance:
     """One dev host process serving function_app.py: an instance of the scaled-out Function app."""
@@ -131,6 +133,9 @@ def app_stack(
         config = EmulatorConfig(
             port=0,
             time_scale=time_scale,
+            # A call rings (30 s in ACS) for at least RING_SECONDS of real time: the SDK retries an answer ACS
+            # refused in real seconds (up to 4.8 s), which a fast time scale would otherwise outlast.
+            ring_timeout_seconds=max(30.0, RING_SECONDS / time_scale),
             eventgrid_subscriptions=[f"IncomingCall={webhook}"],
             faults=dataclasses.replace(faults or FaultPlan(), app_instances=tuple(urls)),
         )
