@@ -17,7 +17,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
-from azure.core.pipeline.transport import AioHttpTransport
+
+# The package exports it lazily (aiohttp is optional), which hides its type; the module itself is typed.
+from azure.core.pipeline.transport._aiohttp import AioHttpTransport
 
 # How long an idle connection is kept: below the server's own idle timeout, so the client always closes it first
 # and never sends on a connection the server is closing. Azurite (Node) closes idle connections after 5 s, and a
@@ -33,7 +35,7 @@ def proxies_for(endpoint: str) -> dict[str, str] | None:
     """The proxies (scheme -> URL) for requests to endpoint from HTTP(S)_PROXY, unless NO_PROXY exempts its host."""
     proxies = urllib.request.getproxies_environment()
     host = urlparse(endpoint).hostname
-    if not host or urllib.request.proxy_bypass_environment(host, proxies):
+    if not host or urllib.request.proxy_bypass(host):
         return None
     chosen = {scheme: url for scheme, url in proxies.items() if scheme in ("http", "https")}
     return chosen or None
@@ -63,7 +65,7 @@ class PooledTransport(AioHttpTransport):
             self.session = aiohttp.ClientSession(
                 connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
             )
-        await super().open()
+        await super().open()  # type: ignore[no-untyped-call]  # azure-core leaves it unannotated
 
 
 def client_options(endpoint: str, *, use_env_proxies: bool, ca_bundle: str | None = None) -> dict[str, Any]:
