@@ -10,7 +10,7 @@ from handlers import FLOWS, engine
 from handlers.api import API
 from handlers.incoming_call import on_incoming_call
 from handlers.recording_files import on_recording_file_status
-from shared import api, clients
+from shared import api, clients, tracing
 from shared.errors import BadRequest, error_document, error_reply, is_permanent
 from shared.events import IncomingCall, event_grid_envelope, parse_callback_body, parse_event_grid_event
 from shared.logging import install_log_hygiene
@@ -86,3 +86,7 @@ async def callbacks(req: func.HttpRequest) -> func.HttpResponse:
 async def watchdog(timer: func.TimerRequest) -> None:
     """Recover calls whose step waited past its deadline, and delete calls ended longer ago than the retention."""
     await engine.sweep(await clients.context())
+
+
+# One trace per invocation of every function above, blueprints included (shared/tracing.py).
+tracing.trace_functions(app)

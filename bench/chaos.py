@@ -16,11 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,14 +29,11 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
-from devhost.settings import read_local_settings
-from devhost.stack import INCOMING_CALL_FUNCTION, app_environment
-from emulator.config import EmulatorConfig
+from devhost.azurite import REPO_ROOT, Azurite
 from emulator.faults import FaultPlan
 from emulator.scripting import prompt_texts
-from emulator.server import EmulatorServer
 
+from .instances import AppStack, app_stack
 from .localstack import IVR_NUMBER, KNOWN_ORDER, ORDER_STATUS_TEXT, caller_number
 from .probe import TimelineSignals
 from .timelines import ANSWER, GREETING, MENU, ORDER_NUMBER, ORDER_STATUS, declared, request_key
@@ -50,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 STUCK_SLACK_SECONDS = 5.0
 MAX_WAIT_FOR_END_SECONDS = 60.0
-RING_SECONDS = 30.0
 EVERY_SECOND = "* * * * * *"
 
 
@@ -84,126 +75,30 @@ class ChaosPlan:
         )
 
 
-class AppInstance:
-    """One dev host process serving function_app.py: an instance of the scaled-out Function app."""
-
-    def __init__(
-        self, name: str, port: int, environment: dict[str, str], log_dir: Path, app_dir: Path = REPO_ROOT
-    ) -> None:
-        self.name = name
-        self.app_dir = app_dir
-        self.port = port
-        self.environment = environment
-        self.log_path = log_dir / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        log = self.log_path.open("ab")
-        command = [sys.executable, "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.port)]
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, on a port we chose
-            command, env=self.environment, stdout=log, stderr=subprocess.STDOUT, cwd=self.app_dir
-        )
-        log.close()
-        self.starts += 1
-        try:
-            wait_for_port("127.0.0.1", self.port, timeout=timeout)
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError(f"{self.name} did not start; see {self.log_path}") from None
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no answers to requests in flight, as when a Functions host dies."""
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-
-@dataclass
-class ChaosStack:
-    azurite: Azurite
-    emulator: EmulatorServer
-    instances: list[AppInstance]
-    environment: dict[str, str]
-
-    @property
-    def control(self) -> Any:
-        return self.emulator.control
-
-    def state_table(self) -> Any:
-        from azure.data.tables.aio import TableClient
-
-        name = self.environment.get("STATE_TABLE_NAME", "callstate")
-        return TableClient.from_connection_string(self.azurite.connection_string, table_name=name)
-
-
 @contextmanager
 def chaos_stack(
     plan: ChaosPlan, *, azurite: Azurite | None = None, instances: int = 2, app_dir: Path = REPO_ROOT
-) -> Iterator[ChaosStack]:
+) -> Iterator[AppStack]:
     """Azurite (own unless given), the emulator with the plan's faults, and `instances` app instances, seeded.
 
     app_dir is the checkout whose dev host and app run (another one measures an earlier version the same way).
     """
-    with contextlib.ExitStack() as resources:
-        if azurite is None:
-            azurite = resources.enter_context(Azurite())
-        ports = [free_port() for _ in range(instances)]
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        # Event Grid and ACS know one public URL; the fault plan spreads deliveries over the instances behind it.
-        webhook = f"{urls[0]}/runtime/webhooks/eventgrid?functionName={INCOMING_CALL_FUNCTION}"
-        config = EmulatorConfig(
-            port=0,
-            time_scale=plan.time_scale,
-            # Ringing lasts RING_SECONDS of real time whatever the time scale, as it does at scale 1: the SDK's own
-            # retries of an answer ACS refused (up to about 5 s) must fit in it.
-            ring_timeout_seconds=max(30.0, RING_SECONDS / plan.time_scale),
-            eventgrid_subscriptions=[f"IncomingCall={webhook}"],
-            faults=plan.faults(urls),
-        )
-        emulator = resources.enter_context(EmulatorServer(config))
-        environment = {
-            **os.environ,
-            # The sample settings, as the dev host would load them, then where this run's services listen.
-            **read_local_settings(REPO_ROOT / "local.settings.sample.json").values,
-            **app_environment(emulator, azurite, urls[0], plan.time_scale),
-            "WATCHDOG_SCHEDULE": EVERY_SECOND,
-            "CLAIM_LEASE_SECONDS": str(plan.lease_seconds),
-            "WATCHDOG_GRACE_SECONDS": str(plan.grace_seconds),
-            "RECORDING_ENABLED_FLOWS": "",  # the order-status path never pauses; recordings are not what is measured
-            # A dropped answer is re-asked like a failed input; the callers never give up, and neither should the IVR.
-            "IVR_MAX_RETRIES": "10",
-        }
-        _seed(environment)
-        log_dir = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="chaos-")))
-        apps = [
-            AppInstance(f"instance-{index}", port, environment, log_dir, app_dir) for index, port in enumerate(ports)
-        ]
-        for app in apps:
-            resources.callback(app.stop)
-            app.start()
-        yield ChaosStack(azurite=azurite, emulator=emulator, instances=apps, environment=environment)
-
-
-def _seed(environment: dict[str, str]) -> None:
-    """The demo routing rules and orders, written with the app's own settings."""
-    command = [sys.executable, "-m", "shared.seed"]
-    seeded = subprocess.run(command, env=environment, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)  # noqa: S603
-    if seeded.returncode != 0:
-        raise RuntimeError(f"seeding the demo data failed: {seeded.stderr.strip()[-2000:]}")
+    settings = {
+        "WATCHDOG_SCHEDULE": EVERY_SECOND,
+        "CLAIM_LEASE_SECONDS": str(plan.lease_seconds),
+        "WATCHDOG_GRACE_SECONDS": str(plan.grace_seconds),
+        # A dropped answer is re-asked like a failed input; the callers never give up, and neither should the IVR.
+        "IVR_MAX_RETRIES": "10",
+    }
+    with app_stack(
+        instances=instances,
+        time_scale=plan.time_scale,
+        faults=plan.faults([]),
+        settings=settings,
+        azurite=azurite,
+        app_dir=app_dir,
+    ) as stack:
+        yield stack
 
 
 # --- the callers -----------------------------------------------------------------------------------------------------
@@ -220,16 +115,17 @@ class ChaosCaller:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        stack: ChaosStack,
+        stack: AppStack,
         signals: TimelineSignals,
         index: int,
-        milestone: Milestone,
+        milestone: Milestone | None = None,
+        block: int = 3,
     ) -> None:
         self.session = session
         self.milestone = milestone
         self.stack = stack
         self.signals = signals
-        self.number = caller_number(index, block=3)
+        self.number = caller_number(index, block=block)
         self.raw_id = f"4:{self.number}"
         self.server_call_id = ""
         self.heard_status = False
@@ -269,7 +165,8 @@ class ChaosCaller:
         return False
 
     async def _press(self, keys: str) -> None:
-        self.milestone.pressed(self.number)
+        if self.milestone is not None:
+            self.milestone.pressed(self.number)
         await self._person("dtmf", {"tones": keys})
 
     async def _next(self, deadline: float) -> Any:
@@ -340,6 +237,7 @@ class CallAudit:
     recoveries: int
     failed_inputs: int
     stuck: str | None = None
+    ending: str = ""  # how a lost call's timeline ends
 
     @property
     def lost(self) -> bool:
@@ -402,7 +300,7 @@ def audit_call(timeline: list[dict[str, Any]], *, completed: bool, ended_in_stat
 class StuckWatch:
     """Reads every call's state row twice a second; a step past its deadline by more than the slack is stuck."""
 
-    def __init__(self, stack: ChaosStack, slack: float = STUCK_SLACK_SECONDS) -> None:
+    def __init__(self, stack: AppStack, slack: float = STUCK_SLACK_SECONDS) -> None:
         self.stack = stack
         self.slack = slack
         self.stuck: dict[str, str] = {}  # call connection id -> what was seen
@@ -495,7 +393,7 @@ class Milestone:
             self.reached.set()
 
 
-async def _kill_and_restart(stack: ChaosStack, plan: ChaosPlan, mid_call: Milestone, kills: list[str]) -> None:
+async def _kill_and_restart(stack: AppStack, plan: ChaosPlan, mid_call: Milestone, kills: list[str]) -> None:
     """Once mid_call is reached, SIGKILL the last instance; start it again restart_after_seconds later."""
     await mid_call.reached.wait()
     victim = stack.instances[-1]
@@ -506,7 +404,7 @@ async def _kill_and_restart(stack: ChaosStack, plan: ChaosPlan, mid_call: Milest
     kills.append(f"{victim.name} restarted at {datetime.now(UTC).isoformat()}")
 
 
-async def _drive(stack: ChaosStack, plan: ChaosPlan) -> tuple[list[ChaosCaller], list[str], StuckWatch, list[str]]:
+async def _drive(stack: AppStack, plan: ChaosPlan) -> tuple[list[ChaosCaller], list[str], StuckWatch, list[str]]:
     signals = TimelineSignals()
     watch = StuckWatch(stack)
     stop_watching = asyncio.Event()
@@ -523,14 +421,14 @@ async def _drive(stack: ChaosStack, plan: ChaosPlan) -> tuple[list[ChaosCaller],
             )
             if killer is not None:
                 await killer
-            await _wait_for_states_to_end(watch, callers, stack)
+            await wait_for_states_to_end(watch, callers, stack)
             stop_watching.set()
             await watcher
     errors = [f"{caller.number}: {outcome!r}" for caller, outcome in zip(callers, outcomes, strict=True) if outcome]
     return callers, errors, watch, kills
 
 
-async def _wait_for_states_to_end(watch: StuckWatch, callers: list[ChaosCaller], stack: ChaosStack) -> None:
+async def wait_for_states_to_end(watch: StuckWatch, callers: list[ChaosCaller], stack: AppStack) -> None:
     """Give the app until every call's state has ended, or until the latest deadline plus the slack has passed (at
     most MAX_WAIT_FOR_END_SECONDS: a state without a deadline may never end)."""
     give_up = time.monotonic() + MAX_WAIT_FOR_END_SECONDS
@@ -546,29 +444,13 @@ async def _wait_for_states_to_end(watch: StuckWatch, callers: list[ChaosCaller],
             await asyncio.sleep(0.5)  # the next look at the table: this waits on storage, not on an event
 
 
-def last_steps(stack: ChaosStack, audit: CallAudit, count: int = 12) -> str:
-    """The end of a call's timeline, to tell why it was lost."""
-    entries = stack.control.timeline(audit.server_call_id)[-count:]
-    return "; ".join(f"{entry['kind']}:{entry['summary']}" for entry in entries)
-
-
-def measure_chaos(stack: ChaosStack, plan: ChaosPlan) -> ChaosResult:
-    """Run the plan's calls through the stack and audit them."""
-    stack.control.reset()
-    stack.control.set_faults(plan.faults([instance.url for instance in stack.instances]))
-    started = time.monotonic()
-    callers, errors, watch, kills = asyncio.run(_drive(stack, plan))
-    wall = time.monotonic() - started
-    connections = {
-        caller.server_call_id: stack.control.call(caller.server_call_id)["callConnectionIds"]
-        for caller in callers
-        if caller.server_call_id
-    }
+def audit_callers(stack: AppStack, callers: list[ChaosCaller], watch: StuckWatch) -> list[CallAudit]:
+    """Every placed call's audit, from its emulator timeline and its legs' states as the watch last read them."""
     audits = []
     for caller in callers:
         if not caller.server_call_id:
             continue
-        legs = connections[caller.server_call_id]
+        legs = stack.control.call(caller.server_call_id)["callConnectionIds"]
         ended = bool(legs) and all(watch.states.get(leg, {}).get("step") == "ended" for leg in legs)
         audit = audit_call(
             stack.control.timeline(caller.server_call_id),
@@ -577,17 +459,39 @@ def measure_chaos(stack: ChaosStack, plan: ChaosPlan) -> ChaosResult:
         )
         audit.server_call_id = caller.server_call_id
         audit.stuck = next((watch.stuck[leg] for leg in legs if leg in watch.stuck), None)
+        if audit.lost:
+            audit.ending = last_steps(stack, caller.server_call_id)
         audits.append(audit)
-    problems = errors[:10]
-    problems += [f"{a.server_call_id[-12:]}: duplicated {', '.join(a.duplicated)}" for a in audits if a.duplicated]
+    return audits
+
+
+def last_steps(stack: AppStack, server_call_id: str, count: int = 12) -> str:
+    """The end of a call's timeline, to tell why it was lost."""
+    entries = stack.control.timeline(server_call_id)[-count:]
+    return "; ".join(f"{entry['kind']}:{entry['summary']}" for entry in entries)
+
+
+def problems_of(audits: list[CallAudit]) -> list[str]:
+    problems = [f"{a.server_call_id[-12:]}: duplicated {', '.join(a.duplicated)}" for a in audits if a.duplicated]
     problems += [f"{a.server_call_id[-12:]}: extra {', '.join(a.extra)}" for a in audits if a.extra]
     problems += [f"{a.server_call_id[-12:]}: stuck, {a.stuck}" for a in audits if a.stuck]
     problems += [
-        f"{a.server_call_id[-12:]}: lost (completed={a.completed}, ended={a.ended_in_state}); "
-        f"last: {last_steps(stack, a)}"
+        f"{a.server_call_id[-12:]}: lost (completed={a.completed}, ended={a.ended_in_state}); last: {a.ending}"
         for a in audits
         if a.lost
     ]
+    return problems
+
+
+def measure_chaos(stack: AppStack, plan: ChaosPlan) -> ChaosResult:
+    """Run the plan's calls through the stack and audit them."""
+    stack.control.reset()
+    stack.control.set_faults(plan.faults([instance.url for instance in stack.instances]))
+    started = time.monotonic()
+    callers, errors, watch, kills = asyncio.run(_drive(stack, plan))
+    wall = time.monotonic() - started
+    audits = audit_callers(stack, callers, watch)
+    problems = errors[:10] + problems_of(audits)
     lost = sum(1 for audit in audits if audit.lost) + (plan.calls - len(audits))
     return ChaosResult(
         plan=plan,

@@ -13,22 +13,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .capacity import DEFAULT_RATES, measure_capacity
 from .chaos import ChaosPlan, chaos_stack, measure_chaos
 from .concurrency import measure_concurrency
+from .emulator_load import measure_emulator_load
 from .imports import measure_imports
 from .localstack import bench_stack
+from .peer import measure_peer
 from .raw_io import measure_raw_io
-from .report import format_chaos, format_concurrency, format_imports, format_turnaround, markdown_summary
+from .report import (
+    format_capacity,
+    format_chaos,
+    format_concurrency,
+    format_emulator_load,
+    format_imports,
+    format_turnaround,
+    markdown_summary,
+)
 from .stats import load_average
 from .turnaround import measure_turnaround
 
-BENCHMARKS = ("imports", "turnaround", "concurrency", "faults")
+BENCHMARKS = ("imports", "turnaround", "concurrency", "capacity", "emulator", "faults")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmarks on the local stack: cold import, callback turnaround, concurrent calls.",
+        description="Benchmarks on the local stack: cold import, callback turnaround (and a stateless peer), "
+        "concurrent calls, capacity per app instance, the emulator under 1,000 calls, exactly once under faults.",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check (20 concurrent calls)")
     parser.add_argument("--calls", type=int, help="concurrent callers (default 200, faults 100; --quick 20)")
@@ -51,7 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: all)"
     )
-    parser.add_argument("--seed", type=int, default=7, help="seed of the fault plan of --only faults (default 7)")
+    parser.add_argument(
+        "--seed", type=int, default=7, help="seed of the fault plan and of the capacity arrivals (default 7)"
+    )
+    parser.add_argument(
+        "--rates",
+        default=",".join(f"{rate:g}" for rate in DEFAULT_RATES),
+        help="capacity: offered calls/s, climbed until p95 hop > 500 ms or an action is lost or duplicated",
+    )
+    parser.add_argument("--step-seconds", type=float, help="capacity: seconds of arrivals per rate (default 15)")
+    parser.add_argument("--emulator-calls", type=int, help="calls the emulator holds at once (default 1000)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every number as JSON to PATH")
     parser.add_argument("--log-level", default="ERROR", help="log level of the stack and the app (default ERROR)")
     return parser
@@ -62,6 +83,16 @@ def _size(value: int | None, quick: bool, small: int, full: int) -> int:
     if size < 1:
         raise SystemExit(f"error: sizes must be at least 1, got {size}")
     return size
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise SystemExit(f"error: --rates takes comma-separated calls per second, got {text!r}") from None
+    if not rates or any(rate <= 0 for rate in rates):
+        raise SystemExit(f"error: --rates must be positive, got {text!r}")
+    return rates
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -77,9 +108,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(format_imports(results["imports"]), end="\n\n", flush=True)
     if "turnaround" in selected:
         _progress(f"turnaround (local stack, time scale {args.time_scale}) ...")
+        calls = _size(args.turnaround_calls, args.quick, 5, 30)
         with bench_stack(args.time_scale) as bench:
-            turnaround = measure_turnaround(bench, calls=_size(args.turnaround_calls, args.quick, 5, 30))
+            turnaround = measure_turnaround(bench, calls=calls)
             turnaround.raw_io = measure_raw_io(bench, iterations=_size(args.raw_io, args.quick, 30, 200))
+            turnaround.peer = measure_peer(bench, calls=calls)
+        _progress("turnaround with recording off ...")
+        with bench_stack(args.time_scale, settings={"RECORDING_ENABLED_FLOWS": ""}) as bench:
+            turnaround.unrecorded = measure_turnaround(bench, calls=calls)
         results["turnaround"] = turnaround
         print(format_turnaround(turnaround), end="\n\n", flush=True)
     if "concurrency" in selected:
@@ -88,6 +124,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with bench_stack(args.load_time_scale) as bench:
             results["concurrency"] = measure_concurrency(bench, calls=calls)
         print(format_concurrency(results["concurrency"]), end="\n\n", flush=True)
+    if "capacity" in selected:
+        rates = _rates(args.rates)
+        step_seconds = args.step_seconds or (6.0 if args.quick else 15.0)
+        _progress(f"capacity (one then two app instances, rates {args.rates} calls/s, {step_seconds:g} s each) ...")
+        results["capacity"] = measure_capacity(rates=rates, step_seconds=step_seconds, seed=args.seed)
+        print(format_capacity(results["capacity"]), end="\n\n", flush=True)
+    if "emulator" in selected:
+        calls = _size(args.emulator_calls, args.quick, 200, 1000)
+        _progress(f"emulator holding {calls} calls ...")
+        results["emulator"] = measure_emulator_load(calls=calls)
+        print(format_emulator_load(results["emulator"]), end="\n\n", flush=True)
     if "faults" in selected:
         plan = ChaosPlan(calls=_size(args.calls, args.quick, 20, 100), seed=args.seed)
         _progress(f"faults ({plan.calls} calls, two app instances, time scale {plan.time_scale}) ...")

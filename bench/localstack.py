@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -46,8 +46,13 @@ def caller_number(index: int, block: int = 0) -> str:
     return f"+1425{block:03d}{index:04d}"
 
 
-def order_status_call(control: EmulatorControl, number: str, timeout: float = 15.0) -> ScriptedCaller:
-    """One caller through the IVR, like tests/e2e/test_smoke.py: menu 1, order number, status, hang up."""
+def order_status_call(
+    control: EmulatorControl, number: str, timeout: float = 15.0, *, recorded: bool = False
+) -> ScriptedCaller:
+    """One caller through the IVR, like tests/e2e/test_smoke.py: menu 1, order number, status, hang up.
+
+    recorded: also wait for the call's recording file to be announced, so the emulator's rendering of it (in this
+    process; ACS renders on its own servers) is not measured as part of the next call."""
     caller = ScriptedCaller(control, number, timeout=timeout).dial(IVR_NUMBER)
     caller.wait_for_prompt("press 1")
     caller.press("1")
@@ -57,12 +62,20 @@ def order_status_call(control: EmulatorControl, number: str, timeout: float = 15
     caller.wait_for_prompt("press 1")  # the menu again: the whole batch of the last step was accepted
     caller.hang_up()
     caller.wait_until_ended()
+    if recorded:
+        caller.wait_for(
+            lambda entry: entry["kind"] == "eventgrid" and entry["summary"] == "RecordingFileStatusUpdated",
+            "the recording file",
+        )
     return caller
 
 
 @contextmanager
-def bench_stack(time_scale: float, ports: StackPorts | None = None) -> Iterator[BenchStack]:
-    """Start an instrumented LocalStack (own Azurite unless ports name a running one), warm it up with one call.
+def bench_stack(
+    time_scale: float, ports: StackPorts | None = None, settings: Mapping[str, str] | None = None
+) -> Iterator[BenchStack]:
+    """Start an instrumented LocalStack (own Azurite unless ports name a running one), the app's settings changed by
+    `settings` (e.g. recording off), and warm it up with one call.
 
     Restores os.environ and forgets the app's process-wide clients afterwards, so pytest sessions stay clean.
     """
@@ -74,6 +87,8 @@ def bench_stack(time_scale: float, ports: StackPorts | None = None) -> Iterator[
     stack = LocalStack(ports=ports or StackPorts.free(), time_scale=time_scale, watchdog_schedule=NEVER)
     try:
         stack.start()
+        # The app reads its settings when the warm-up call builds its clients, just below.
+        os.environ.update(settings or {})
         bench = BenchStack(stack=stack, probe=probe)
         # The first call builds the app's clients and fetches the JWT signing keys; keep it out of the numbers.
         order_status_call(bench.control, caller_number(0, block=999))

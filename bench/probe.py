@@ -35,6 +35,7 @@ class Invocation:
     duration_ms: float = 0.0
     status: int = 0
     spans: list[tuple[str, float]] = field(default_factory=list)  # (label, ms), in order
+    first_action_ms: float | None = None  # request received -> the first ACS request answered
 
     @property
     def first_event(self) -> str:
@@ -199,7 +200,10 @@ def _timed_span(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return await function(*args, **kwargs)
         finally:
-            invocation.spans.append((label, (time.perf_counter() - started) * 1000))
+            ended = time.perf_counter()
+            invocation.spans.append((label, (ended - started) * 1000))
+            if label == "acs" and invocation.first_action_ms is None:
+                invocation.first_action_ms = (ended - invocation.started) * 1000
 
     return timed
 

@@ -120,6 +120,30 @@ async def _measure(bench: BenchStack, iterations: int) -> RawIoResult:
     )
 
 
+def measure_store_capacity(connection_string: str, rounds: int = 200) -> float:
+    """Azurite's ceiling for the unavoidable I/O of a callback: read + conditional write pairs per second with
+    THROUGHPUT_CONCURRENCY in flight, on a table of its own (through the app's own connection pool)."""
+    return asyncio.run(_store_capacity(connection_string, rounds))
+
+
+async def _store_capacity(connection_string: str, rounds: int) -> float:
+    from azure.data.tables.aio import TableClient
+
+    from shared.state import CallState
+    from shared.transport import client_options
+
+    endpoint = connection_string.split("TableEndpoint=", 1)[-1].split(";", 1)[0]
+    options = client_options(endpoint, use_env_proxies=False)
+    name = f"benchcapacity{uuid.uuid4().hex[:8]}"
+    async with TableClient.from_connection_string(connection_string, table_name=name, **options) as table:
+        await _ensure_table(table)
+        try:
+            state = CallState(call_connection_id="capacity", flow="ivr", step="main-menu", data={"caller": "4:+1"})
+            return await _store_throughput(table, state, rounds)
+        finally:
+            await table.delete_table()
+
+
 async def _store_throughput(table: Any, state: Any, rounds: int) -> float:
     """How many state read + conditional write pairs the table store completes per second under concurrency."""
     from azure.core import MatchConditions

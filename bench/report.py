@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .capacity import P95_LIMIT_MS, CapacityResult
 from .chaos import ChaosResult
 from .concurrency import ConcurrencyResult
+from .emulator_load import EmulatorLoadResult
 from .imports import ImportResult
 from .stats import Summary
-from .turnaround import TurnaroundResult
+from .turnaround import GREETING_HOP, MENU_HOP, TurnaroundResult
 
 
 def _ms(value: float | None) -> str:
@@ -61,6 +63,22 @@ def format_imports(result: ImportResult) -> str:
 
 
 def format_turnaround(result: TurnaroundResult) -> str:
+    lines = _turnaround_table(result)
+    if result.unrecorded is not None:
+        lines += _turnaround_table(result.unrecorded)
+    if result.peer is not None:
+        hops = "; ".join(f"{name} {_summary_line(summary)}" for name, summary in result.peer.steps.items())
+        lines.append(f"Peer baseline (stateless, no JWT check, {result.peer.calls} calls, same emulator): {hops}")
+    lines += _raw_io_lines(result)
+    ratios = ", ".join(f"{name} {value:g}x" for name, value in result.ratios().items() if value is not None)
+    if ratios:
+        lines.append(
+            f"  ratios (in the app: callback received -> first ACS request answered; emu_: emulator's view): {ratios}"
+        )
+    return "\n".join(lines)
+
+
+def _turnaround_table(result: TurnaroundResult) -> list[str]:
     rows = []
     for step in result.steps:
         io = " ".join(
@@ -70,20 +88,26 @@ def format_turnaround(result: TurnaroundResult) -> str:
             [
                 step.name,
                 *_summary_cells(step.host)[1:],
+                _ms(step.first_action.p50),
+                _ms(step.first_action.p95),
                 *_summary_cells(step.emulator)[1:],
                 io,
                 _ms(step.other_ms),
                 f"{step.adopted}/{step.host.count}",
             ]
         )
+    recording = "recording on, as the sample" if result.recorded else "recording off"
     lines = [
-        f"Callback turnaround ({result.calls} sequential calls, time scale {result.time_scale}, {result.wall_s:.1f} s)",
+        f"Callback turnaround ({result.calls} sequential calls, {recording}, time scale {result.time_scale}, "
+        f"{result.wall_s:.1f} s)",
         table(
             [
                 "step",
                 "host p50",
                 "p95",
                 "max",
+                "1st action p50",
+                "p95",
                 "emu p50",
                 "p95",
                 "max",
@@ -97,6 +121,11 @@ def format_turnaround(result: TurnaroundResult) -> str:
         f"lost {result.lost}, duplicated {result.duplicated}, unexpected {result.unexpected}, "
         f"slow inputs {result.failed_inputs}",
     ]
+    return lines
+
+
+def _raw_io_lines(result: TurnaroundResult) -> list[str]:
+    lines: list[str] = []
     raw = result.raw_io
     if raw is not None:
         lines.append(
@@ -108,7 +137,7 @@ def format_turnaround(result: TurnaroundResult) -> str:
             f"  read + write + ACS GET: {_summary_line(raw.total)}; table store capacity "
             f"{raw.store_rounds_per_s:.0f} read+write pairs/s"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def _summary_line(summary: Summary) -> str:
@@ -134,6 +163,58 @@ def format_concurrency(result: ConcurrencyResult) -> str:
     ]
     lines += [f"  error: {error}" for error in result.errors]
     return "\n".join(lines)
+
+
+def format_capacity(result: CapacityResult) -> str:
+    lines = [
+        f"Capacity (Poisson arrivals, {result.step_seconds:g} s per rate, time scale {result.time_scale}; "
+        f"a rate passes with every hop's p95 <= {P95_LIMIT_MS:.0f} ms and nothing lost or duplicated)"
+    ]
+    for run in result.runs:
+        rows = [
+            [
+                f"{step.rate:g}",
+                "pass" if step.passed else "FAIL",
+                f"{step.calls_per_s:g}",
+                f"{step.callbacks_per_s:g}",
+                _ms(step.hops.p50),
+                _ms(step.hops.p95),
+                f"{step.lost}/{step.duplicated}",
+                f"{step.app_cpu_ms_per_invocation:.2f}",
+                f"{step.app_cpu_s['main']:.1f}/{step.app_cpu_s['other']:.1f}",
+                f"{step.azurite_cpu_s:.1f}",
+                f"{step.emulator_and_callers_cpu_s:.1f}",
+                f"{step.cpu_busy:.0%}",
+            ]
+            for step in run.steps
+        ]
+        best = run.sustained
+        lines.append(
+            f"  {run.instances} instance(s): sustained {best.calls_per_s if best else 0:g} calls/s, "
+            f"{best.callbacks_per_s if best else 0:g} callbacks/s; Azurite's ceiling {run.store_rounds_per_s:.0f} "
+            f"read+write pairs/s, so the app uses {run.store_share:.0%} of it"
+        )
+        header = ["rate", "", "calls/s", "callbacks/s", "hop p50", "p95", "lost/dup", "app CPU ms/inv"]
+        header += ["app CPU s main/other", "Azurite CPU s", "emulator+callers CPU s", "cores busy"]
+        lines.append(table(header, rows))
+    if result.scale_out is not None:
+        lines.append(f"  two instances sustain {result.scale_out:g}x one instance's rate")
+    elif any(run.steps and run.steps[-1].passed for run in result.runs):
+        lines.append("  the highest rate offered passed: offer more (--rates) to find the limit")
+    if result.bottleneck:
+        lines.append(f"  shared bottleneck: {result.bottleneck}")
+    return "\n".join(lines)
+
+
+def format_emulator_load(result: EmulatorLoadResult) -> str:
+    return (
+        f"Emulator under load ({result.calls} calls, its own process): {result.connected_at_once} connected at once "
+        f"after {result.setup_s:g} s, held {result.hold_s:g} s; RSS {result.rss_idle_mib:.0f} -> "
+        f"{result.rss_loaded_mib:.0f} MiB ({result.rss_kib_per_call:g} KiB per call); "
+        f"CPU {result.setup_cpu_ms_per_call:g} ms per call set up ({result.callbacks} callbacks signed and sent), "
+        f"{result.hold_cpu_us_per_call_second:g} us "
+        "per call per second held"
+    )
 
 
 def markdown_summary(results: dict[str, Any]) -> str:
@@ -172,6 +253,33 @@ def markdown_summary(results: dict[str, Any]) -> str:
                     f"p50 {raw.total.p50:.0f} / p95 {raw.total.p95:.0f} ms",
                 )
             )
+        ratios = turnaround.ratios()
+        if "menu_p50_vs_raw_io" in ratios:
+            rows.append(
+                (
+                    "Menu and order hops over the raw I/O (callback received -> first ACS request answered), p50 / p95",
+                    f"menu {ratios['menu_p50_vs_raw_io']}x / {ratios['menu_p95_vs_raw_io']}x, order "
+                    f"{ratios['order_p50_vs_raw_io']}x / {ratios['order_p95_vs_raw_io']}x",
+                )
+            )
+        if "greeting_recorded_vs_unrecorded_p50" in ratios and turnaround.unrecorded is not None:
+            on, off = turnaround.step(GREETING_HOP), turnaround.unrecorded.step(GREETING_HOP)
+            rows.append(
+                (
+                    "Greeting hop, recording on / off (first action accepted)",
+                    f"p50 {on.emulator.p50:.0f} / {off.emulator.p50:.0f} ms: "
+                    f"{ratios['greeting_recorded_vs_unrecorded_p50']}x",
+                )
+            )
+        if turnaround.peer is not None:
+            peer = turnaround.peer.steps
+            rows.append(
+                (
+                    "Stateless peer (no state, no JWT check), same emulator, p50",
+                    f"menu hop {peer[MENU_HOP].p50:.1f} ms, app {turnaround.step(MENU_HOP).emulator.p50:.1f} ms: "
+                    f"exactly once + authentication cost {ratios['menu_p50_vs_peer']}x",
+                )
+            )
     load: ConcurrencyResult | None = results.get("concurrency")
     if load is not None:
         rows.append(
@@ -182,12 +290,47 @@ def markdown_summary(results: dict[str, Any]) -> str:
                 f"{load.rss_before_mib:.0f} -> {load.rss_after_mib:.0f} MiB",
             )
         )
+    capacity: CapacityResult | None = results.get("capacity")
+    if capacity is not None:
+        rows += _capacity_rows(capacity)
+    emulator: EmulatorLoadResult | None = results.get("emulator")
+    if emulator is not None:
+        rows.append(
+            (
+                f"Emulator holding {emulator.calls} calls",
+                f"{emulator.connected_at_once} connected at once; {emulator.rss_kib_per_call:g} KiB and "
+                f"{emulator.setup_cpu_ms_per_call:g} ms CPU per call set up, "
+                f"{emulator.hold_cpu_us_per_call_second:g} us CPU per call-second held",
+            )
+        )
     chaos: ChaosResult | None = results.get("faults")
     if chaos is not None:
         rows.append((f"Chaos: {chaos.calls} calls, two instances, {fault_summary(chaos)}", chaos_outcome(chaos)))
     lines = ["| measurement | result |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
+
+
+def _capacity_rows(capacity: CapacityResult) -> list[tuple[str, str]]:
+    rows = []
+    for run in capacity.runs:
+        best = run.sustained
+        if best is None:
+            rows.append((f"Capacity, {run.instances} app instance(s)", "no rate passed"))
+            continue
+        rows.append(
+            (
+                f"Capacity, {run.instances} app instance(s) (hop p95 <= {P95_LIMIT_MS:.0f} ms, 0 lost or duplicated)",
+                f"{best.calls_per_s:g} calls/s, {best.callbacks_per_s:g} callbacks/s; app CPU "
+                f"{best.app_cpu_ms_per_invocation:g} ms per invocation (threads besides the event loop "
+                f"{best.app_cpu_s['other']:g} s); {run.store_share:.0%} of Azurite's {run.store_rounds_per_s:.0f} "
+                "read+write pairs/s",
+            )
+        )
+    if capacity.scale_out is not None:
+        shared = f"; shared bottleneck: {capacity.bottleneck}" if capacity.bottleneck else ""
+        rows.append(("Two instances over one", f"{capacity.scale_out:g}x{shared}"))
+    return rows
 
 
 def fault_summary(chaos: ChaosResult) -> str:

@@ -49,9 +49,9 @@ class Summary:
         }
 
 
-def _status_kib(field: str) -> int | None:
+def _status_kib(field: str, status: Path = Path("/proc/self/status")) -> int | None:
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in status.read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
@@ -83,14 +83,35 @@ def cpu_seconds() -> float:
 
 def process_cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system) of another process, from /proc/<pid>/stat; None if unreadable."""
+    return _stat_cpu_seconds(Path(f"/proc/{pid}/stat"))
+
+
+def _stat_cpu_seconds(stat: Path) -> float | None:
     import os
 
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat.read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
     # After the ")" that ends the command name: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time of another process's threads: its main thread ("main", where the dev host runs its event loop) and
+    all the others together ("other": the default executor and any other pool)."""
+    totals = {"main": 0.0, "other": 0.0}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        seconds = _stat_cpu_seconds(task / "stat")
+        if seconds is not None:
+            totals["main" if task.name == str(pid) else "other"] += seconds
+    return totals
+
+
+def process_rss_mib(pid: int) -> float | None:
+    """Another process's resident set size now (VmRSS), in MiB; None if unreadable."""
+    kib = _status_kib("VmRSS", Path(f"/proc/{pid}/status"))
+    return None if kib is None else round(kib / 1024, 1)
 
 
 def thread_cpu_seconds() -> dict[str, float]:

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 
 from handlers import masking
 from handlers.call_routing import ANSWER, REDIRECT, decide_route, rule_key
+from shared import answering, tracing
 from shared.acs import Answer, repeatability_headers
 from shared.context import Context
 from shared.engine import Flow
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[Flow]) -> None:
     """Apply the called number's routing rule; a redelivered IncomingCall is a no-op once handled."""
     log = call_logger(logger, call)
+    tracing.annotate(event_type=call.type, correlation_id=call.correlation_id, server_call_id=call.server_call_id)
     # Independent reads, concurrently: a redelivery pays for a rule it does not need, a first delivery saves a trip.
     done, entity = await asyncio.gather(
         ctx.state.get_incoming_call(server_call_id=call.server_call_id), ctx.routing_rules.get(rule_key(call.callee))
@@ -71,6 +73,13 @@ async def answer(
         "correlation_id": call.correlation_id,
         **(extra or {}),
     }
+    with answering.answering(call.server_call_id):  # a CallConnected on this instance waits for the state write
+        await _answer(call, flow, ctx, key, first_sent, data)
+
+
+async def _answer(
+    call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str, data: Mapping[str, str]
+) -> None:
     # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call.
     record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
     await ctx.state.put_incoming_call(record=record)
@@ -102,6 +111,7 @@ async def answer(
         call_connection_id=call_connection_id,
     )
     await asyncio.gather(create_state(state, ctx), ctx.state.put_incoming_call(record=answered))
+    tracing.annotate(connection_id=call_connection_id, flow=flow)
     call_logger(logger, call).info("Answered into %s as call %s", flow, call_connection_id)
 
 

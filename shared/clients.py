@@ -58,13 +58,15 @@ def call_automation_client(settings: Settings) -> CallAutomationClient:
     from azure.communication.callautomation.aio import CallAutomationClient
     from azure.core.credentials import AzureKeyCredential
 
-    options: dict[str, Any] = {"use_env_settings": settings.http_use_env_settings}
-    if settings.acs_tls_ca_bundle:
-        options["connection_verify"] = settings.acs_tls_ca_bundle
+    from shared.transport import client_options
+
+    endpoint = settings.acs_endpoint or _connection_string_endpoint(settings.acs_connection_string or "")
+    options = client_options(
+        endpoint, use_env_proxies=settings.http_use_env_settings, ca_bundle=settings.acs_tls_ca_bundle
+    )
     if settings.acs_connection_string:
         # Note: from_connection_string forces https (contract §0.1); use ACS_ENDPOINT + ACS_ACCESS_KEY for http.
         return CallAutomationClient.from_connection_string(settings.acs_connection_string, **options)
-    endpoint = settings.acs_endpoint or ""  # Settings has one of the two
     if settings.acs_access_key:
         return CallAutomationClient(endpoint, AzureKeyCredential(settings.acs_access_key), **options)
     return CallAutomationClient(endpoint, credential(settings), **options)
@@ -82,11 +84,31 @@ def table_service_client(settings: Settings) -> TableServiceClient:
     """An aio TableServiceClient for the configured storage account."""
     from azure.data.tables.aio import TableServiceClient
 
-    proxies = settings.http_use_env_settings
-    if settings.storage_connection_string:
-        return TableServiceClient.from_connection_string(storage_connection_string(settings), use_env_settings=proxies)
-    endpoint = settings.storage_table_endpoint or ""  # Settings has one of the two
-    return TableServiceClient(endpoint=endpoint, credential=credential(settings), use_env_settings=proxies)
+    from shared.transport import client_options
+
+    if settings.storage_auth == "connection_string":
+        connection_string = storage_connection_string(settings)
+        endpoint = _connection_string_value(connection_string, "TableEndpoint") or (
+            f"https://{_connection_string_value(connection_string, 'AccountName')}.table."
+            f"{_connection_string_value(connection_string, 'EndpointSuffix') or 'core.windows.net'}"
+        )
+        options = client_options(endpoint, use_env_proxies=settings.http_use_env_settings)
+        return TableServiceClient.from_connection_string(connection_string, **options)
+    endpoint = settings.storage_table_endpoint or ""
+    options = client_options(endpoint, use_env_proxies=settings.http_use_env_settings)
+    return TableServiceClient(endpoint=endpoint, credential=credential(settings), **options)
+
+
+def _connection_string_value(connection_string: str, name: str) -> str | None:
+    for part in connection_string.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+def _connection_string_endpoint(connection_string: str) -> str:
+    return _connection_string_value(connection_string, "endpoint") or ""
 
 
 def storage_connection_string(settings: Settings) -> str:
@@ -131,11 +153,12 @@ def build_context(settings: Settings, *, call_automation: CallAutomationClient, 
     from shared.pairings import TablePairings
     from shared.recordings import TableRecordingIndex
     from shared.state import TableStateStore
+    from shared.state_cache import CachedStateStore
     from shared.transcripts import TableTranscriptStore
 
     return Context(
         settings=settings,
-        state=TableStateStore(tables.get_table_client(settings.state_table_name)),
+        state=CachedStateStore(TableStateStore(tables.get_table_client(settings.state_table_name))),
         acs=CallAutomation(call_automation),
         routing_rules=TableLookup(tables.get_table_client(settings.routing_table_name), row_key="rule"),
         orders=TableLookup(tables.get_table_client(settings.orders_table_name), row_key="order"),

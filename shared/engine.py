@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from shared import answering, tracing
 from shared.acs import ActionResult
 from shared.actions import Action
 from shared.context import Context
@@ -196,12 +197,35 @@ class Engine:
 
     async def handle(self, event: CallEvent, ctx: Context) -> CallState | None:
         """Process one callback event exactly once for its call; returns the call's state afterwards."""
+        with tracing.span(
+            event.type,
+            connection_id=event.call_connection_id,
+            correlation_id=event.correlation_id,
+            server_call_id=event.server_call_id,
+            event_type=event.type,
+            event_id=event.id,
+        ):
+            return await self._handle(event, ctx)
+
+    async def _handle(self, event: CallEvent, ctx: Context) -> CallState | None:
         log = call_logger(logger, event)
+        confirming = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            loaded = await ctx.state.load(event.call_connection_id, event_id=event.id)
+            # Confirming a decision made on a cached copy needs the stored state only (a point read): should it act
+            # after all, the event's marker in the claim's transaction still tells a handled event.
+            loaded = await ctx.state.load(event.call_connection_id, event_id=None if confirming else event.id)
+            if loaded.state is None and await answering.answered(event.server_call_id):
+                continue  # this instance has just written the state it was answering the call with
+            if loaded.state is not None:
+                tracing.annotate(flow=loaded.state.flow, step=loaded.state.step)
             claimed = await self._decide(event, loaded, ctx, log)
+            if claimed.state is None and loaded.cached:
+                # Doing nothing is only right for the state as stored; a write would have proved a cached copy.
+                confirming = True
+                continue
             if claimed.state is None:
                 return loaded.state
+            confirming = False
             try:
                 saved = await ctx.state.commit(claimed.state, marker=event.id)
             except StateConflict:

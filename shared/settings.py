@@ -233,6 +233,15 @@ def number(minimum: float, maximum: float) -> Kind:
     return Kind(parse, f"a number from {minimum:g} to {maximum:g}")
 
 
+TRACES_EXPORTERS = ("none", "console", "azure-monitor")
+
+
+def _traces_exporter(raw: str) -> str:
+    if raw in TRACES_EXPORTERS or (raw.startswith("file:") and raw.removeprefix("file:").strip()):
+        return raw
+    raise ValueError(raw)
+
+
 def choice(options: tuple[str, ...]) -> Kind:
     def parse(raw: str) -> str:
         if raw not in options:
@@ -257,6 +266,7 @@ FLOW_NAMES = Kind(_flow_names, 'a comma-separated list of flow names such as "iv
 SCHEDULE = Kind(_ncrontab, 'a six-field NCRONTAB schedule such as "0 */1 * * * *"')
 MEDIA_URL_ALLOWLIST = Kind(_media_url_allowlist, "a comma-separated list of host names or http(s) URL prefixes")
 LOCALE = Kind(_matching(r"[a-z]{2,3}-[A-Z]{2}"), 'a locale such as "en-US"')
+TRACES = Kind(_traces_exporter, f"one of {', '.join(TRACES_EXPORTERS)} or file:PATH")
 
 APP_FLOWS = "docs/app-flows.md"
 RECORDING_DOC = "docs/recording.md"
@@ -269,6 +279,7 @@ IVR = Group("IVR", "voice, prompts, retries and timeouts of the IVR", APP_FLOWS)
 AGENT = Group("Agent and media", "who 'talk to an agent' rings, the hold music, where audio may come from", APP_FLOWS)
 OUTBOUND = Group("Outbound, reminders, masking", "calls the app places: caller id, reminder prompts", APP_FLOWS)
 DELIVERY = Group("Exactly once", "leases, the watchdog and how long ended calls are kept", APP_FLOWS)
+TRACING = Group("Traces", "where each invocation's OpenTelemetry trace goes", APP_FLOWS)
 PAYMENT = Group("Pay a bill", "the card-number prompts, while the recording is paused", RECORDING_DOC)
 RECORDING = Group("Recording", "which flows are recorded, how, and into which Blob container", RECORDING_DOC)
 STREAMING = Group("Streaming and transcription", "the WebSocket receiver, and the flows streamed to it", RECORDING_DOC)
@@ -313,8 +324,8 @@ class Settings:
     http_use_env_settings: bool = setting(
         ACS,
         BOOLEAN,
-        "the ACS and Table clients honour `HTTP(S)_PROXY`/`NO_PROXY` and `.netrc`; `false` skips that lookup, two "
-        "thread-pool hops per request (20-40% less CPU in the benchmark)",
+        "the ACS and Table clients honour `HTTP(S)_PROXY`/`NO_PROXY`, read once as the clients are built "
+        "(shared/transport.py); `false` ignores them",
         default=True,
         azure="`false` (Functions sets no proxy variables); `true` behind a proxy",
         local=False,
@@ -625,6 +636,16 @@ class Settings:
         TABLE_NAME,
         "transcript lines (the app reads it, the receiver writes it)",
         default="transcripts",
+        from_infrastructure=True,
+    )
+
+    traces_exporter: str = setting(
+        TRACING,
+        TRACES,
+        "one trace per invocation (shared/tracing.py): `none`, `console`, `file:PATH` (OTLP JSON lines) or "
+        "`azure-monitor` (Application Insights, through the app's identity)",
+        default="none",
+        azure="`azure-monitor`",
         from_infrastructure=True,
     )
 

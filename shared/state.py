@@ -226,6 +226,8 @@ class Loaded:
 
     state: CallState | None
     seen: bool = False
+    # Served from a per-instance cache (shared/state_cache.py) without reading the store: seen is unknown.
+    cached: bool = False
 
 
 class StateStore(Protocol):

@@ -184,7 +184,7 @@ def test_cold_import_leaves_the_heavy_sdks_for_the_first_invocation():
     import sys
 
     heavy = ["azure.communication.callautomation", "azure.identity", "aiohttp", "jwt", "azure.storage.blob"]
-    heavy += ["pydantic", "shared.api_runtime", "handlers.api.calls"]
+    heavy += ["pydantic", "shared.api_runtime", "handlers.api.calls", "opentelemetry"]
     probe = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"

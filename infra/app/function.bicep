@@ -125,8 +125,10 @@ var monitoringSettings = {
 var appSettings = {
   ACS_ENDPOINT: acsEndpoint
   AZURE_CLIENT_ID: identityClientId
-  // Functions sets no proxy variables, so skip the SDKs' per-request proxy/.netrc lookup (two thread-pool hops).
+  // Functions sets no proxy variables (HTTP(S)_PROXY are read once at start-up when this is true).
   HTTP_USE_ENV_SETTINGS: 'false'
+  // One trace per invocation, with the SDKs' Table and ACS spans under it, to Application Insights (shared/tracing.py).
+  TRACES_EXPORTER: 'azure-monitor'
   CALLBACK_BASE_URL: 'https://${name}.azurewebsites.net'
   CALLBACK_AUTH_ENABLED: 'true'
   CALLBACK_JWT_AUDIENCE: acsImmutableResourceId

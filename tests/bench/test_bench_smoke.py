@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 
 from bench import cli
+from bench.capacity import CapacityResult, CapacityRun, CapacityStep, measure_capacity
 from bench.concurrency import measure_concurrency
+from bench.emulator_load import measure_emulator_load
 from bench.imports import VARIANTS, measure_imports, parse_importtime
 from bench.localstack import BenchStack, bench_stack
+from bench.peer import measure_peer
 from bench.raw_io import measure_raw_io
-from bench.report import format_concurrency, format_imports, format_turnaround, markdown_summary
+from bench.report import (
+    format_capacity,
+    format_concurrency,
+    format_emulator_load,
+    format_imports,
+    format_turnaround,
+    markdown_summary,
+)
 from bench.stats import Summary, percentile
 from bench.timelines import STEPS
 from bench.turnaround import measure_turnaround
@@ -80,6 +90,8 @@ def test_turnaround_and_raw_io_cover_every_step_without_lost_or_duplicated_actio
     for step in result.steps:
         assert_summary(step.host, 2)
         assert_summary(step.emulator, 2)
+        assert_summary(step.first_action, 2)
+        assert step.first_action.p50 <= step.host.p50  # the first ACS request is answered before the response
         assert step.io_count["acs"] >= 1  # every step answers with at least one ACS request
     assert (result.lost, result.duplicated, result.unexpected, result.failed_invocations) == (0, 0, 0, 0)
     assert result.callbacks.count >= 2 * len(STEPS)
@@ -118,3 +130,84 @@ def test_cli_rejects_unknown_benchmarks_and_writes_json(tmp_path: Path, capsys: 
     assert set(payload) >= {"machine", "command", "imports"}
     assert payload["machine"]["cpus"] >= 1
     assert "| Cold import of `function_app` |" in capsys.readouterr().out
+
+
+def test_the_peer_baseline_is_timed_on_the_same_hops(bench: BenchStack) -> None:
+    result = measure_turnaround(bench, calls=1)
+    result.raw_io = measure_raw_io(bench, iterations=3)
+    result.peer = measure_peer(bench, calls=1)
+    assert list(result.peer.steps) == [step.name for step in STEPS[1:]]
+    for summary in result.peer.steps.values():
+        assert_summary(summary, 1)
+    ratios = result.ratios()
+    for name in ("menu_p50_vs_raw_io", "order_p95_vs_raw_io", "emu_menu_p50_vs_raw_io", "menu_p50_vs_peer"):
+        assert ratios[name] is not None and ratios[name] > 0
+    assert "greeting_recorded_vs_unrecorded_p50" not in ratios  # no unrecorded run was measured
+    json.dumps(result.to_dict())
+    assert "Peer baseline" in format_turnaround(result)
+    assert "exactly once + authentication cost" in markdown_summary({"turnaround": result})
+
+
+def test_the_emulator_holds_every_call_it_is_given_at_once() -> None:
+    result = measure_emulator_load(calls=30, hold_seconds=0.5)
+    assert result.connected_at_once == 30
+    assert result.callbacks >= 2 * 30  # CallConnected and ParticipantsUpdated per call, signed and delivered
+    assert result.rss_loaded_mib > 0 and result.setup_cpu_s > 0
+    json.dumps(result.to_dict())
+    assert "30 connected at once" in format_emulator_load(result)
+
+
+def step(rate: float, *, p95: float, lost: int = 0, wall: float = 10.0) -> CapacityStep:
+    return CapacityStep(
+        rate=rate,
+        calls=int(rate * 10),
+        completed=int(rate * 10) - lost,
+        lost=lost,
+        duplicated=0,
+        extra=0,
+        failed_inputs=0,
+        arrival_window_s=10.0,
+        wall_s=wall,
+        callbacks=int(rate * 90),
+        invocations=int(rate * 100),
+        hops=Summary(count=40, p50=p95 / 2, p95=p95, max=p95, mean=p95 / 2),
+        app_cpu_s={"main": rate, "other": 0.0},
+        azurite_cpu_s=rate / 2,
+        emulator_and_callers_cpu_s=rate / 2,
+    )
+
+
+def test_capacity_is_the_last_rate_that_passed_and_scale_out_needs_both_limits() -> None:
+    one = CapacityRun(instances=1, store_rounds_per_s=200.0, steps=[step(4, p95=80), step(8, p95=900)])
+    two = CapacityRun(
+        instances=2, store_rounds_per_s=200.0, steps=[step(4, p95=60), step(8, p95=200), step(12, p95=600)]
+    )
+    result = CapacityResult(time_scale=0.2, step_seconds=10, runs=[one, two])
+    assert one.sustained is one.steps[0] and two.sustained is two.steps[1]
+    assert result.scale_out == 2.0 and result.bottleneck == ""
+    assert one.store_share == round(one.steps[0].callbacks_per_s / 200.0, 2)
+    lost = CapacityRun(instances=2, store_rounds_per_s=200.0, steps=[step(4, p95=60), step(8, p95=100, lost=1)])
+    shared = CapacityResult(time_scale=0.2, step_seconds=10, runs=[one, lost])
+    assert shared.scale_out == 1.0 and shared.bottleneck.startswith("the machine's")
+    unbounded = CapacityResult(time_scale=0.2, step_seconds=10, runs=[one, CapacityRun(2, 200.0, [step(4, p95=60)])])
+    assert unbounded.scale_out is None and "offer more" in format_capacity(unbounded)
+
+
+@pytest.mark.slow
+def test_capacity_climbs_rates_for_one_and_two_app_processes() -> None:
+    result = measure_capacity(instances=(1, 2), rates=(1.0,), step_seconds=2.0)
+    assert [run.instances for run in result.runs] == [1, 2]
+    for run in result.runs:
+        [only] = run.steps
+        assert only.calls >= 1 and only.completed == only.calls
+        assert (only.lost, only.duplicated) == (0, 0)
+        assert only.app_cpu_s["main"] > 0 and only.app_cpu_ms_per_invocation > 0
+        assert run.store_rounds_per_s > 0
+    json.dumps(result.to_dict())
+    assert "sustained" in format_capacity(result)
+
+
+def test_cli_rejects_rates_that_are_not_positive_numbers() -> None:
+    for bad in ("fast", "0", ""):
+        with pytest.raises(SystemExit):
+            cli.main(["--only", "capacity", "--rates", bad])

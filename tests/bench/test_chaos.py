@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.chaos import ChaosPlan, ChaosResult, ChaosStack, audit_call, chaos_stack, measure_chaos
+from bench.chaos import ChaosPlan, ChaosResult, audit_call, chaos_stack, measure_chaos
+from bench.instances import AppStack
 from devhost.azurite import REPO_ROOT, Azurite
 
 # Two app processes and real-time recoveries: tens of seconds in all, so run by `make test`, not `make quick`.
@@ -36,13 +37,13 @@ QUIET = ChaosPlan(
 
 
 @pytest.fixture(scope="module")
-def stack(azurite: Azurite) -> Iterator[ChaosStack]:
+def stack(azurite: Azurite) -> Iterator[AppStack]:
     app_dir = Path(os.environ.get("CHAOS_APP_DIR") or REPO_ROOT)
     with chaos_stack(QUIET, azurite=azurite, app_dir=app_dir) as running:
         yield running
 
 
-def run(stack: ChaosStack, **faults: float | bool) -> ChaosResult:
+def run(stack: AppStack, **faults: float | bool) -> ChaosResult:
     """The plan's calls under these faults: every call gets through, ends, and no action is sent twice."""
     plan = dataclasses.replace(QUIET, **faults)
     result = measure_chaos(stack, plan)
@@ -52,33 +53,33 @@ def run(stack: ChaosStack, **faults: float | bool) -> ChaosResult:
     return result
 
 
-def test_every_callback_reaching_both_instances_at_once_acts_once(stack: ChaosStack) -> None:
+def test_every_callback_reaching_both_instances_at_once_acts_once(stack: AppStack) -> None:
     result = run(stack, duplicate=1.0)
     assert result.faults["callback"]["duplicated"] >= 10 and result.faults["eventgrid"]["duplicated"] == 2
 
 
-def test_callbacks_re_sent_late_while_the_first_copy_is_still_sending_are_recognised(stack: ChaosStack) -> None:
+def test_callbacks_re_sent_late_while_the_first_copy_is_still_sending_are_recognised(stack: AppStack) -> None:
     # ACS answering some requests 5xx keeps the first copy's sends in the SDK's retries while the late copy lands.
     result = run(stack, late=1.0, rest_failure=0.3)
     assert result.faults["callback"]["late"] >= 10
 
 
-def test_reordered_callbacks_change_nothing(stack: ChaosStack) -> None:
+def test_reordered_callbacks_change_nothing(stack: AppStack) -> None:
     result = run(stack, reorder=0.5)
     assert result.faults["callback"]["reordered"] + result.faults["callback"]["flushed"] >= 3
 
 
-def test_dropped_callbacks_are_made_up_for_by_the_watchdog(stack: ChaosStack) -> None:
+def test_dropped_callbacks_are_made_up_for_by_the_watchdog(stack: AppStack) -> None:
     result = run(stack, drop=0.4)
     assert result.faults["callback"]["dropped"] >= 4
 
 
-def test_failed_acs_requests_are_retried_without_repeating_anything(stack: ChaosStack) -> None:
+def test_failed_acs_requests_are_retried_without_repeating_anything(stack: AppStack) -> None:
     result = run(stack, rest_failure=0.3)
     assert sum(result.faults["rest"].values()) >= 3
 
 
-def test_a_host_killed_mid_call_leaves_no_call_stuck(stack: ChaosStack) -> None:
+def test_a_host_killed_mid_call_leaves_no_call_stuck(stack: AppStack) -> None:
     # Slowed by ACS answering some requests 5xx, the killed instance dies with sends still in flight.
     result = run(stack, kill=True, calls=4, rest_failure=0.3)
     assert len(result.kills) == 2  # killed, then restarted

@@ -11,7 +11,7 @@ from handlers import engine
 from handlers.policies.continuous_dtmf import RECOGNIZING as KEYS
 from shared.engine import STEP_OVERDUE, CallNotReady, Flow, On, Transition, Turn
 from shared.state import InMemoryStateStore, TableStateStore
-from tests.fixtures.fakes import CALLER, call_at_main_menu, deliver, event, make_context, present
+from tests.fixtures.fakes import CALLER, CountingStore, call_at_main_menu, deliver, event, make_context, present
 
 
 class CrashAfterCommit(InMemoryStateStore):
@@ -29,16 +29,6 @@ class CrashAfterCommit(InMemoryStateStore):
 
 class ProcessKilled(BaseException):
     """Stands for SIGKILL: nothing after it runs, not even except Exception handlers."""
-
-
-class CountingStore(InMemoryStateStore):
-    def __init__(self):
-        super().__init__()
-        self.loads = 0
-
-    async def load(self, call_connection_id, *, event_id=None):
-        self.loads += 1
-        return await super().load(call_connection_id, event_id=event_id)
 
 
 def with_store(store):
