@@ -31,7 +31,7 @@ from .timelines import step_latencies
 P95_LIMIT_MS = 500.0
 CALL_BUDGET_SECONDS = 90.0
 SCALE_OUT_TARGET = 1.6  # two instances should sustain at least this multiple of one instance's rate
-DEFAULT_RATES = (3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 28.0)
+DEFAULT_RATES = (3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 28.0, 32.0, 36.0, 40.0)
 
 
 @dataclass

@@ -28,7 +28,7 @@ class RawIoResult:
     acs_get: Summary
     acs_post: Summary
     total: Summary  # state_read + state_write + acs_get, per round
-    store_rounds_per_s: float  # read + conditional transaction pairs per second with THROUGHPUT_CONCURRENCY in flight
+    store_rounds_per_s: float  # read + conditional write pairs per second with THROUGHPUT_CONCURRENCY in flight
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,12 +51,10 @@ def measure_raw_io(bench: BenchStack, iterations: int = 100) -> RawIoResult:
 async def _measure(bench: BenchStack, iterations: int) -> RawIoResult:
     from azure.communication.callautomation import CommunicationUserIdentifier
     from azure.communication.callautomation.aio import CallAutomationClient
-    from azure.core import MatchConditions
     from azure.core.credentials import AzureKeyCredential
-    from azure.data.tables import UpdateMode
     from azure.data.tables.aio import TableClient
 
-    from shared.state import STATE_ROW, CallState, marker_row
+    from shared.state import CallState
 
     stack = bench.stack
     assert stack.azurite and stack.emulator
@@ -76,25 +74,10 @@ async def _measure(bench: BenchStack, iterations: int) -> RawIoResult:
         await _wait_connected(connection)
         try:
             for _ in range(iterations):
-                event_id = uuid.uuid4().hex
                 started = time.perf_counter()
-                etag = await _read(table, partition, STATE_ROW, marker_row(event_id))
+                stored = await _read(table, partition)
                 read_done = time.perf_counter()
-                entity = {**state.to_entity(), "step": "order-number"}
-                await table.submit_transaction(
-                    [
-                        (
-                            "update",
-                            entity,
-                            {
-                                "mode": UpdateMode.REPLACE,
-                                "etag": etag,
-                                "match_condition": MatchConditions.IfNotModified,
-                            },
-                        ),
-                        ("create", {"PartitionKey": partition, "RowKey": marker_row(event_id)}),
-                    ]
-                )
+                await _write(table, stored)
                 write_done = time.perf_counter()
                 await connection.get_call_properties()
                 get_done = time.perf_counter()
@@ -146,11 +129,6 @@ async def _store_capacity(connection_string: str, rounds: int) -> float:
 
 async def _store_throughput(table: Any, state: Any, rounds: int) -> float:
     """How many state read + conditional write pairs the table store completes per second under concurrency."""
-    from azure.core import MatchConditions
-    from azure.data.tables import UpdateMode
-
-    from shared.state import STATE_ROW, marker_row
-
     partitions = [f"bench-load-{index}-{uuid.uuid4().hex[:8]}" for index in range(rounds)]
     for partition in partitions:
         await table.upsert_entity({**state.to_entity(), "PartitionKey": partition})
@@ -158,18 +136,7 @@ async def _store_throughput(table: Any, state: Any, rounds: int) -> float:
 
     async def one(partition: str) -> None:
         async with gate:
-            event_id = uuid.uuid4().hex
-            etag = await _read(table, partition, STATE_ROW, marker_row(event_id))
-            await table.submit_transaction(
-                [
-                    (
-                        "update",
-                        {**state.to_entity(), "PartitionKey": partition},
-                        {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
-                    ),
-                    ("create", {"PartitionKey": partition, "RowKey": marker_row(event_id)}),
-                ]
-            )
+            await _write(table, await _read(table, partition))
 
     started = time.perf_counter()
     await asyncio.gather(*(one(partition) for partition in partitions))
@@ -183,19 +150,26 @@ async def _ensure_table(table: Any) -> None:
         await table.create_table()
 
 
-async def _read(table: Any, partition: str, state_row: str, marker: str) -> str:
-    """The app's state read: the state row and this event's marker in one query; returns the state's ETag."""
-    rows = table.query_entities(
-        "PartitionKey eq @call and ( RowKey eq @state or RowKey eq @marker )",
-        parameters={"call": partition, "state": state_row, "marker": marker},
+async def _read(table: Any, partition: str) -> Any:
+    """The app's state read: a point read of the state row, which carries the markers of the call's events."""
+    from shared.state import STATE_ROW
+
+    return await table.get_entity(partition, STATE_ROW)
+
+
+async def _write(table: Any, stored: Any) -> None:
+    """The app's claim: the next step with a new event's marker, an ETag-conditional replace of the one row."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    from shared.state import CallState
+
+    state = CallState.from_entity(stored, stored.metadata["etag"])
+    # The throughput rounds share one state under many partitions: write back to the partition read.
+    claimed = {**state.marked(uuid.uuid4().hex).to_entity(), "PartitionKey": stored["PartitionKey"]}
+    await table.update_entity(
+        claimed, mode=UpdateMode.REPLACE, etag=state.etag, match_condition=MatchConditions.IfNotModified
     )
-    etag = ""
-    async for row in rows:
-        if row["RowKey"] == state_row:
-            etag = row.metadata["etag"]
-    if not etag:
-        raise RuntimeError(f"raw I/O benchmark: the state row of {partition} is missing")
-    return etag
 
 
 async def _wait_connected(connection: Any) -> None:

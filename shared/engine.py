@@ -2,14 +2,14 @@
 once, then issue the actions while holding a lease on them.
 
 For one callback event (docs/app-flows.md "Delivery semantics"):
-1. load the call's state and this event's marker in one read (a call without state is adopted from its
-   IncomingCall record, or answered 503 while the app that placed it is still writing it);
-2. an event whose marker exists was handled: if its claim's lease is live, the first copy is still issuing its
-   actions and this copy does nothing; otherwise it is a late duplicate and is ignored;
+1. load the call's state, which keeps the markers of the events that changed it, in one point read (a call without
+   state is adopted from its IncomingCall record, or answered 503 while the app that placed it is still writing it);
+2. an event whose marker is in the state was handled: if its claim's lease is live, the first copy is still issuing
+   its actions and this copy does nothing; otherwise it is a late duplicate and is ignored;
 3. dispatch on (flow, step, event type, operation context) to the flow's transition table, inside the ordered
    policies (call ended, recording, call notes, continuous DTMF); an event the step does not expect is stale;
 4. claim: the new step, its deadline, the actions as an outbox leased to this instance and the event's marker,
-   in one conditional write; losing the ETag race re-reads and decides again;
+   in one conditional single-entity write; losing the ETag race re-reads and decides again;
 5. issue the actions (repeatable ones with deterministic Repeatability-Request-IDs), stopping if the lease runs out.
 A step whose actions never went out (a crash between 4 and 5) or whose answer never came (a dropped callback)
 passes its deadline; the watchdog (Engine.sweep, a timer function) then asks ACS about the call and recovers it
@@ -180,6 +180,8 @@ class _Claimed:
 
     state: CallState | None = None
     issue: bool = False
+    # The event's marker is in the state: a duplicate, whichever copy of the state it was found in.
+    handled: bool = False
 
 
 class Engine:
@@ -211,15 +213,14 @@ class Engine:
         log = call_logger(logger, event)
         confirming = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            # Confirming a decision made on a cached copy needs the stored state only (a point read): should it act
-            # after all, the event's marker in the claim's transaction still tells a handled event.
-            loaded = await ctx.state.load(event.call_connection_id, event_id=None if confirming else event.id)
+            # Confirming a decision made on a cached copy reads the stored state, past the cache.
+            loaded = await ctx.state.load(event.call_connection_id, for_event=not confirming)
             if loaded.state is None and await answering.answered(event.server_call_id):
                 continue  # this instance has just written the state it was answering the call with
             if loaded.state is not None:
                 tracing.annotate(flow=loaded.state.flow, step=loaded.state.step)
             claimed = await self._decide(event, loaded, ctx, log)
-            if claimed.state is None and loaded.cached:
+            if claimed.state is None and loaded.cached and not claimed.handled:
                 # Doing nothing is only right for the state as stored; a write would have proved a cached copy.
                 confirming = True
                 continue
@@ -244,13 +245,13 @@ class Engine:
         if state is None:
             log.warning("%s for a call this app does not know; ignored", event.type)
             return _Claimed()
-        if loaded.seen:
+        if state.handled_event(event.id):
             outbox = state.outbox
             if outbox is not None and outbox.claim == event.id and outbox.leased(now):
                 log.info("%s is being handled by %s; this copy does nothing", event.type, outbox.owner)
             else:
                 log.info("%s %s already handled; ignored", event.type, event.id)
-            return _Claimed()
+            return _Claimed(handled=True)
         if state.ended:
             log.info("%s after the call ended; ignored", event.type)
             return _Claimed()

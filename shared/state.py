@@ -1,12 +1,14 @@
 """Per-call state with optimistic concurrency, a leased outbox of actions and exactly-once event markers.
 
-Layout in one table: the call's state is the row (PartitionKey=callConnectionId, RowKey="state"); every event that
-changed the call leaves a marker row (RowKey="event:<id>") written in the same entity-group transaction as the
-state, so a redelivered event is recognised atomically. IncomingCall bookkeeping lives in its own partition, keyed
-by the serverCallId, because the call connection id only exists once the call is answered.
+Layout in one table: the call's state is the row (PartitionKey=callConnectionId, RowKey="state"). The row keeps
+the markers of the latest events that changed the call (HANDLED_EVENTS of them), written with the state itself, so
+a redelivered event is recognised atomically by a single-entity write: an entity-group transaction with a marker
+row per event would cost four times the client CPU (docs/app-flows.md "Delivery semantics"). IncomingCall
+bookkeeping lives in its own partition, keyed by the serverCallId, because the call connection id only exists once
+the call is answered.
 
 Every write goes through one primitive, StateStore.commit: an insert (a new call) or an ETag-guarded replace,
-with the event's marker in the same transaction. The engine (shared/engine.py) owns the one retry loop around it.
+with the event's marker in the row. The engine (shared/engine.py) owns the one retry loop around it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ ANSWERING = "answering"
 ENDED = "ended"
 # Entity-group transactions hold at most 100 operations.
 BATCH_LIMIT = 100
+# Markers kept in a call's row: an event redelivered after this many later events changed the call is no longer
+# recognised by its marker, only by the step and claim tag it no longer matches. 64 markers are 2 KiB of the row.
+HANDLED_EVENTS = 64
 
 
 # Characters table keys may hold without escaping; anything else is hashed into a stable key.
@@ -54,13 +59,23 @@ def _hashed(value: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, value.encode("utf-8", "backslashreplace").decode("utf-8")).hex
 
 
-def marker_row(event_id: str) -> str:
-    return f"event:{table_key(event_id)}"
+def event_marker(event_id: str) -> str:
+    """A fixed-length marker for any event id, so the markers kept in a row have a fixed size."""
+    return _hashed(event_id)
 
 
 def incoming_partition(server_call_id: str) -> str:
     # serverCallId is base64 and may contain "/", which table keys forbid.
     return f"incoming-{_hashed(server_call_id)}"
+
+
+def _with_marker(state: CallState, marker: str | None) -> CallState:
+    """The state to write for a commit: with the event's marker, refused if the event already changed the call."""
+    if marker is None:
+        return state
+    if state.handled_event(marker):
+        raise StateConflict(f"event {marker} already changed call {state.call_connection_id}")
+    return state.marked(marker)
 
 
 def utc_now_http_date() -> str:
@@ -129,6 +144,8 @@ class CallState:
     # When the step must have moved on; past it (and the outbox lease) the watchdog recovers the call.
     deadline: datetime | None = None
     ended_at: datetime | None = None
+    # Markers of the latest events that changed the call (event_marker), oldest first, at most HANDLED_EVENTS.
+    handled: tuple[str, ...] = ()
     etag: str | None = None
 
     @property
@@ -139,6 +156,14 @@ class CallState:
     def tag(self) -> str:
         """The tag of the newest claim that issued actions."""
         return str(self.claims)
+
+    def handled_event(self, event_id: str) -> bool:
+        """Whether the event (or a copy of it) has already changed the call."""
+        return event_marker(event_id) in self.handled
+
+    def marked(self, event_id: str) -> CallState:
+        """This state with the event's marker added (the oldest dropped past HANDLED_EVENTS)."""
+        return replace(self, handled=(*self.handled, event_marker(event_id))[-HANDLED_EVENTS:])
 
     def to_entity(self) -> dict[str, Any]:
         entity: dict[str, Any] = {
@@ -152,6 +177,7 @@ class CallState:
             "data": json.dumps(dict(self.data)),
             "claims": self.claims,
             "outbox": json.dumps(self.outbox.to_json()) if self.outbox else "",
+            "handled": " ".join(self.handled),
         }
         # Absent rather than null: a replace removes them, and the watchdog's filters skip rows without them.
         if self.deadline is not None:
@@ -174,6 +200,7 @@ class CallState:
             outbox=Outbox.from_json(json.loads(outbox)) if outbox else None,
             deadline=_aware(entity.get("deadline")),
             ended_at=_aware(entity.get("ended_at")),
+            handled=tuple(entity.get("handled", "").split()),
             etag=etag,
         )
 
@@ -222,23 +249,23 @@ class IncomingCallRecord:
 
 @dataclass(frozen=True)
 class Loaded:
-    """A call's state as read (None for a call without state) and whether the event asked about changed it."""
+    """A call's state as read (None for a call without state)."""
 
     state: CallState | None
-    seen: bool = False
-    # Served from a per-instance cache (shared/state_cache.py) without reading the store: seen is unknown.
+    # Served from a per-instance cache (shared/state_cache.py) without reading the store: maybe out of date.
     cached: bool = False
 
 
 class StateStore(Protocol):
     """Per-call state storage; every write is conditional so concurrent instances cannot lose updates."""
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
-        """The call's state and whether event_id has already changed it, in one read."""
+    async def load(self, call_connection_id: str, *, for_event: bool = False) -> Loaded:
+        """The call's state, with its markers, in one point read (for_event: an event's load, which a cache may
+        serve)."""
 
     async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
-        """Insert the state (etag None) or replace it if its etag still matches, with the event marker in the same
-        transaction. Returns the state with its new etag; StateConflict if the state or the marker changed first."""
+        """Insert the state (etag None) or replace it if its etag still matches, with the event marker added to it
+        (CallState.marked). Returns the state as written, with its new etag; StateConflict if it changed first."""
 
     async def overdue(self, now: datetime, *, limit: int = 100) -> list[CallState]:
         """Calls that have not ended whose step deadline is at or before now."""
@@ -247,7 +274,8 @@ class StateStore(Protocol):
         """Calls that ended before cutoff."""
 
     async def purge(self, state: CallState) -> int:
-        """Delete an ended call's state, markers and IncomingCall record; returns the state and marker rows deleted."""
+        """Delete an ended call's rows and IncomingCall record; returns the call's rows deleted (its state, and the
+        marker rows of releases that wrote one per event)."""
 
     async def get_incoming_call(self, *, server_call_id: str) -> IncomingCallRecord | None: ...
 
@@ -262,16 +290,14 @@ class InMemoryStateStore:
 
     def __init__(self) -> None:
         self.states: dict[str, CallState] = {}
-        self.markers: set[tuple[str, str]] = set()
         self.incoming: dict[str, IncomingCallRecord] = {}
         self.incoming_written: dict[str, datetime] = {}
         self.commits = 0
         self._versions = 0
         self._lock = asyncio.Lock()
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
-        seen = event_id is not None and (call_connection_id, event_id) in self.markers
-        return Loaded(self.states.get(call_connection_id), seen)
+    async def load(self, call_connection_id: str, *, for_event: bool = False) -> Loaded:
+        return Loaded(self.states.get(call_connection_id))
 
     async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
         async with self._lock:
@@ -281,13 +307,10 @@ class InMemoryStateStore:
                 raise StateConflict(f"call {call} already has state")
             if state.etag is not None and (current is None or current.etag != state.etag):
                 raise StateConflict(f"state of call {call} changed since it was read")
-            if marker is not None and (call, marker) in self.markers:
-                raise StateConflict(f"event {marker} already changed call {call}")
+            written = _with_marker(state, marker)
             self._versions += 1
-            saved = replace(state, etag=f'W/"{self._versions}"')
+            saved = replace(written, etag=f'W/"{self._versions}"')
             self.states[call] = saved
-            if marker is not None:
-                self.markers.add((call, marker))
             self.commits += 1
             return saved
 
@@ -299,11 +322,8 @@ class InMemoryStateStore:
         return [s for s in self.states.values() if s.ended_at is not None and s.ended_at < cutoff][:limit]
 
     async def purge(self, state: CallState) -> int:
-        call = state.call_connection_id
-        markers = {marker for marker in self.markers if marker[0] == call}
-        self.markers -= markers
         self.incoming.pop(state.server_call_id, None)
-        return len(markers) + (self.states.pop(call, None) is not None)
+        return int(self.states.pop(state.call_connection_id, None) is not None)
 
     async def get_incoming_call(self, *, server_call_id: str) -> IncomingCallRecord | None:
         return self.incoming.get(server_call_id)
@@ -326,46 +346,25 @@ class TableStateStore:
     def __init__(self, table: TableClient) -> None:
         self._table = table
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
-        partition = table_key(call_connection_id)
-        if event_id is None:
-            try:
-                entity = await self._table.get_entity(partition, STATE_ROW)
-            except ResourceNotFoundError:
-                return Loaded(None)
-            return Loaded(CallState.from_entity(entity, entity.metadata["etag"]))
-        # One round trip for both rows: the state and this event's marker. The SDK substitutes @parameters
-        # only in space-separated words, hence the spaces inside the parentheses.
-        rows = self._table.query_entities(
-            "PartitionKey eq @call and ( RowKey eq @state or RowKey eq @marker )",
-            parameters={"call": partition, "state": STATE_ROW, "marker": marker_row(event_id)},
-        )
-        state, seen = None, False
-        async for row in rows:
-            if row["RowKey"] == STATE_ROW:
-                state = CallState.from_entity(row, row.metadata["etag"])
-            else:
-                seen = True
-        return Loaded(state, seen)
+    async def load(self, call_connection_id: str, *, for_event: bool = False) -> Loaded:
+        try:
+            entity = await self._table.get_entity(table_key(call_connection_id), STATE_ROW)
+        except ResourceNotFoundError:
+            return Loaded(None)
+        return Loaded(CallState.from_entity(entity, entity.metadata["etag"]))
 
     async def commit(self, state: CallState, *, marker: str | None = None) -> CallState:
+        state = _with_marker(state, marker)
         entity = state.to_entity()
         try:
-            if marker is None and state.etag is None:
+            if state.etag is None:
                 metadata = await self._table.create_entity(entity)
-            elif marker is None:
-                # One entity needs no entity-group transaction, whose multipart body costs twice the CPU.
-                metadata = await self._table.update_entity(entity, **self._if_unchanged(state))
             else:
-                write = ("create", entity) if state.etag is None else ("update", entity, self._if_unchanged(state))
-                marker_entity = {"PartitionKey": entity["PartitionKey"], "RowKey": marker_row(marker)}
-                metadata = (await self._table.submit_transaction([write, ("create", marker_entity)]))[0]
+                metadata = await self._table.update_entity(entity, **self._if_unchanged(state))
         except HttpResponseError as exc:
             # 404: the state this write was conditional on has been deleted (purged) since it was read.
             reraise_unless(exc, StorageFailure.CONFLICT, StorageFailure.MISSING)
-            raise StateConflict(
-                f"state of call {state.call_connection_id} changed, or event {marker} already changed it"
-            ) from exc
+            raise StateConflict(f"state of call {state.call_connection_id} changed since it was read") from exc
         return replace(state, etag=metadata["etag"])
 
     @staticmethod

@@ -1,10 +1,11 @@
 """A per-instance cache of call states in front of the state store, so an event usually costs one write, no read.
 
-The cache is only ever a guess that the store confirms: every write stays ETag-conditional with the event's marker
-in the same transaction, so a cached state another instance has moved on from, or an event already handled, makes
-the write fail (StateConflict); the entry is then dropped and the engine re-reads the store and decides again. What
-the cache cannot prove by writing is a decision to do nothing, so the engine confirms those against the stored state
-(Loaded.cached). Only events' loads are served from it; every other load reads the store (and refreshes the cache).
+The cache is only ever a guess that the store confirms: every write stays ETag-conditional, so a cached state another
+instance has moved on from makes the write fail (StateConflict); the entry is then dropped and the engine re-reads
+the store and decides again. A marker in a cached state is proof enough (a row's markers are only ever added to), but
+what the cache cannot prove by writing is a decision to act on nothing, so the engine confirms those against the
+stored state (Loaded.cached). Only events' loads are served from it; every other load reads the store (and
+refreshes the cache).
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ class CachedStateStore:
     def forget(self, call_connection_id: str) -> None:
         self._states.pop(call_connection_id, None)
 
-    async def load(self, call_connection_id: str, *, event_id: str | None = None) -> Loaded:
-        cached = self._states.get(call_connection_id) if event_id is not None else None
+    async def load(self, call_connection_id: str, *, for_event: bool = False) -> Loaded:
+        cached = self._states.get(call_connection_id) if for_event else None
         if cached is not None:
             self._states.move_to_end(call_connection_id)
             return Loaded(cached, cached=True)
-        loaded = await self.store.load(call_connection_id, event_id=event_id)
+        loaded = await self.store.load(call_connection_id, for_event=for_event)
         if loaded.state is None:
             self.forget(call_connection_id)
         else:

@@ -90,10 +90,9 @@ def wait_for_call_state(
 
 
 def event_markers(stack: LocalStack, call_connection_id: str) -> list[str]:
-    """RowKeys of the processed-event markers of a call."""
-    with state_table(stack) as client:
-        rows = client.query_entities("PartitionKey eq @pk", parameters={"pk": table_key(call_connection_id)})
-        return [row["RowKey"] for row in rows if row["RowKey"].startswith("event:")]
+    """The markers of the events that changed a call (shared.state.event_marker), as its state row keeps them."""
+    state = read_call_state(stack, call_connection_id)
+    return state["handled"].split() if state else []
 
 
 def read_incoming_record(stack: LocalStack, server_call_id: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from emulator.control_client import EmulatorControl
 from emulator.events import CALL_ENDED_MESSAGE, callback_event
 from emulator.scripting import ScriptedCaller, prompt_texts
 from shared.settings import Settings
-from shared.state import marker_row
+from shared.state import event_marker
 from tests.e2e.helpers import (
     app_connection_id,
     app_settings,
@@ -98,7 +98,7 @@ def test_a_failed_input_delivered_twice_counts_once(
     response = post_callbacks(stack, [first_failure], mint_token(stack))
 
     assert response.status_code == 200, response.text
-    assert marker_row(first_failure["id"]) in event_markers(stack, connection_id)
+    assert event_marker(first_failure["id"]) in event_markers(stack, connection_id)
     caller.wait_for_prompt("Goodbye")
     caller.wait_until_ended()
     timeline = wait_for_timeline(
@@ -192,7 +192,7 @@ def test_callbacks_without_a_valid_jwt_are_refused(
     assert requests_made(caller.timeline) == requests
     again = read_call_state(stack, connection_id)
     assert again is not None and again["etag"] == state["etag"] and again["step"] == "with-agent"
-    assert marker_row(forged["id"]) not in event_markers(stack, connection_id)
+    assert event_marker(forged["id"]) not in event_markers(stack, connection_id)
     assert control.call(caller.call_id)["state"] == "connected"
 
     # The same event signed by the resource's key is believed: the refusals were about the token, not the body.

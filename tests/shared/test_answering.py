@@ -22,8 +22,8 @@ class SlowCreate(InMemoryStateStore):
             await self.release.wait()
         return await super().commit(state, marker=marker)
 
-    async def load(self, call_connection_id, *, event_id=None):
-        loaded = await super().load(call_connection_id, event_id=event_id)
+    async def load(self, call_connection_id, *, for_event=False):
+        loaded = await super().load(call_connection_id, for_event=for_event)
         self.loaded.set()
         return loaded
 

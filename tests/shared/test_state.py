@@ -10,7 +10,15 @@ from azure.data.tables.aio import TableServiceClient
 
 from shared.actions import HangUp, Play, Prompt
 from shared.errors import StateConflict
-from shared.state import CallState, IncomingCallRecord, InMemoryStateStore, Outbox, TableStateStore, table_key
+from shared.state import (
+    HANDLED_EVENTS,
+    CallState,
+    IncomingCallRecord,
+    InMemoryStateStore,
+    Outbox,
+    TableStateStore,
+    table_key,
+)
 
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
 
@@ -41,25 +49,25 @@ async def test_commit_without_etag_inserts_and_loads_back_with_its_marker(store)
     call = new_call(server_call_id="c2VydmVy", deadline=NOW)
     created = await store.commit(call, marker="incoming-1")
 
-    loaded = await store.load(call.call_connection_id, event_id="incoming-1")
-    assert loaded.seen and loaded.state.etag == created.etag
+    loaded = await store.load(call.call_connection_id)
+    assert loaded.state.handled_event("incoming-1") and loaded.state.etag == created.etag
     assert (loaded.state.flow, loaded.state.step, loaded.state.data) == ("ivr", "answering", {"caller": "4:+1"})
     assert (loaded.state.server_call_id, loaded.state.deadline) == ("c2VydmVy", NOW)
     with pytest.raises(StateConflict):  # the first state stays
         await store.commit(replace(call, step="main-menu"))
-    assert not (await store.load(call.call_connection_id, event_id="other")).seen
+    assert not (await store.load(call.call_connection_id)).state.handled_event("other")
 
 
-async def test_commit_writes_state_outbox_and_marker_together(store):
+async def test_commit_writes_state_outbox_and_marker_in_one_row(store):
     call = await store.commit(new_call())
     actions = (Play(prompts=(Prompt(text="hi"),), operation_context="greeting/1"), HangUp())
 
     saved = await store.commit(replace(call, step="main-menu", claims=1, outbox=outbox(*actions)), marker="e1")
 
-    loaded = await store.load(call.call_connection_id, event_id="e1")
-    assert loaded.seen and loaded.state.step == "main-menu" and loaded.state.etag == saved.etag
+    loaded = await store.load(call.call_connection_id)
+    assert loaded.state.handled_event("e1") and loaded.state.step == "main-menu" and loaded.state.etag == saved.etag
     assert loaded.state.outbox == outbox(*actions) and loaded.state.tag == "1"
-    assert (await store.load(call.call_connection_id)).state == loaded.state
+    assert loaded.state == saved
 
 
 async def test_redelivered_event_cannot_commit_twice_and_leaves_state_untouched(store):
@@ -69,7 +77,6 @@ async def test_redelivered_event_cannot_commit_twice_and_leaves_state_untouched(
     with pytest.raises(StateConflict):
         await store.commit(replace(saved, retries=2), marker="e1")
 
-    # The failed transaction wrote nothing: the marker's create failing rolled back the state update too.
     loaded = (await store.load(call.call_connection_id)).state
     assert loaded.retries == 1 and loaded.etag == saved.etag
 
@@ -96,7 +103,18 @@ async def test_concurrent_writers_exactly_one_wins(store):
     assert len(winners) == 1 and sum(isinstance(r, StateConflict) for r in results) == 1
     assert (await store.load(call.call_connection_id)).state.step == winners[0].step
     loser_event = "b" if winners[0].step == "order-number" else "a"
-    assert not (await store.load(call.call_connection_id, event_id=loser_event)).seen
+    assert not (await store.load(call.call_connection_id)).state.handled_event(loser_event)
+
+
+async def test_a_row_keeps_the_latest_markers_only(store):
+    call = await store.commit(new_call())
+    for number in range(HANDLED_EVENTS + 1):
+        call = await store.commit(replace(call, retries=number), marker=f"event-{number}")
+
+    stored = (await store.load(call.call_connection_id)).state
+    assert len(stored.handled) == HANDLED_EVENTS
+    assert not stored.handled_event("event-0")
+    assert stored.handled_event("event-1") and stored.handled_event(f"event-{HANDLED_EVENTS}")
 
 
 async def test_overdue_finds_calls_past_their_deadline_that_have_not_ended(store):
@@ -121,11 +139,23 @@ async def test_purge_deletes_an_ended_calls_rows_and_its_incoming_record(store):
     [expired] = await store.ended_before(NOW - timedelta(hours=1))
     deleted = await store.purge(expired)
 
-    assert deleted == 4  # the state and three markers
-    gone = await store.load(old.call_connection_id, event_id="e1")
-    assert gone.state is None and not gone.seen
+    assert deleted == 1  # the markers are in the state row
+    assert (await store.load(old.call_connection_id)).state is None
     assert await store.get_incoming_call(server_call_id="b2xk") is None
     assert (await store.load(recent.call_connection_id)).state is not None
+
+
+async def test_purge_also_deletes_the_marker_rows_of_earlier_releases(storage_connection_string):
+    async with TableServiceClient.from_connection_string(storage_connection_string) as service:
+        table = await service.create_table(f"state{uuid.uuid4().hex[:12]}")
+        store = TableStateStore(table)
+        ended = await store.commit(new_call(step="ended", ended_at=NOW))
+        partition = table_key(ended.call_connection_id)
+        await table.create_entity({"PartitionKey": partition, "RowKey": "event:e1"})
+
+        assert await store.purge(ended) == 2
+        assert [row async for row in table.query_entities("PartitionKey eq @p", parameters={"p": partition})] == []
+        await service.delete_table(table.table_name)
 
 
 async def test_purge_incoming_before_removes_only_old_records(store):
@@ -138,7 +168,7 @@ async def test_purge_incoming_before_removes_only_old_records(store):
 
 async def test_unsafe_event_ids_and_server_call_ids_are_stored_under_hashed_keys(store):
     call = await store.commit(new_call(), marker="a/b#c?")
-    assert (await store.load(call.call_connection_id, event_id="a/b#c?")).seen
+    assert (await store.load(call.call_connection_id)).state.handled_event("a/b#c?")
     record = IncomingCallRecord(server_call_id="aHR0cHM6Ly9h/Yg==", outcome="answered", flow="ivr")
     await store.put_incoming_call(record=record)
     assert await store.get_incoming_call(server_call_id="aHR0cHM6Ly9h/Yg==") == record
