@@ -1,11 +1,11 @@
 """A per-instance cache of call states in front of the state store, so an event usually costs one write, no read.
 
-The cache is only ever a guess that the store confirms: every write stays ETag-conditional, so a cached state another
-instance has moved on from makes the write fail (StateConflict); the entry is then dropped and the engine re-reads
-the store and decides again. A marker in a cached state is proof enough (a row's markers are only ever added to), but
-what the cache cannot prove by writing is a decision to act on nothing, so the engine confirms those against the
-stored state (Loaded.cached). Only events' loads are served from it; every other load reads the store (and
-refreshes the cache).
+The cache is only ever a guess that the store confirms: every write stays ETag-conditional, so a cached state
+another instance has moved on from makes the write fail (StateConflict); the entry is then dropped and the engine
+re-reads the store and decides again. A marker in a cached state is proof enough (an event whose marker was ever
+written was handled, whether or not the row has dropped it since), but what the cache cannot prove by writing is a
+decision to act on nothing, so the engine confirms those against the stored state (Loaded.cached). Only events'
+loads are served from it; every other load reads the store (and refreshes the cache).
 """
 
 from __future__ import annotations
