@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from shared import answering, tracing
 from shared.acs import ActionResult
@@ -114,6 +114,7 @@ class Flow:
     # Whether IncomingCall routing rules may answer calls into this flow.
     answers_incoming: bool = False
     _table: dict[tuple[str, str, str | None], On] = field(default_factory=dict, init=False, repr=False)
+    _events: set[tuple[str, str | None]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         known = {*self.steps, ENDED, ANY_STEP}
@@ -125,6 +126,11 @@ class Flow:
                 if key in self._table:
                     raise ValueError(f"flow {self.name}: two transitions for {key}")
                 self._table[key] = row
+            self._events.add((row.event_type, row.context))
+
+    def acts_on(self, event_type: str, context: str | None) -> bool:
+        """Whether some step of the flow has a row for this event (a row without an operation context takes any)."""
+        return (event_type, None) in self._events or (event_type, context) in self._events
 
     def transition_for(self, step: str, event_type: str, context: str | None) -> On | None:
         """The row for this step and event, the most specific first (exact step and context before wildcards)."""
@@ -160,10 +166,17 @@ def split_context(operation_context: str | None) -> tuple[str | None, str | None
 Next = Callable[[Turn], Awaitable[Transition | None]]
 
 
-class Policy(Protocol):
-    """Cross-cutting behaviour around every flow: sees the turn, calls inner (the rest of the chain), adjusts."""
+Around = Callable[[Turn, Next], Awaitable[Transition | None]]
 
-    async def __call__(self, turn: Turn, inner: Next) -> Transition | None: ...
+
+@dataclass(frozen=True)
+class Policy:
+    """Cross-cutting behaviour around every flow: around sees the turn, calls inner (the rest of the chain), adjusts."""
+
+    around: Around
+    # The event types it decides on by itself; for any other event it only adjusts what the flow decided, so an
+    # event no flow and no policy acts on is ignored without reading the call's state.
+    event_types: frozenset[str]
 
 
 # What to do with an action's result once it is sent (e.g. remember which call a new recording belongs to).
@@ -193,6 +206,11 @@ class Engine:
         self.flows = {flow.name: flow for flow in flows}
         self.policies = tuple(policies)
         self.after_issue = after_issue
+        # The watchdog's StepOverdue always gets an answer (at least: keep waiting).
+        self._policy_event_types = frozenset({STEP_OVERDUE}).union(*(policy.event_types for policy in self.policies))
+        self._event_types = self._policy_event_types | {
+            row.event_type for flow in self.flows.values() for row in flow.transitions
+        }
 
     def flow(self, name: str) -> Flow | None:
         return self.flows.get(name)
@@ -210,6 +228,9 @@ class Engine:
             return await self._handle(event, ctx)
 
     async def _handle(self, event: CallEvent, ctx: Context) -> CallState | None:
+        if event.type not in self._event_types:
+            tracing.annotate(ignored="no flow or policy acts on this event type")
+            return None  # whatever the call's state: its state is not even read
         log = call_logger(logger, event)
         confirming = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -220,7 +241,7 @@ class Engine:
             if loaded.state is not None:
                 tracing.annotate(flow=loaded.state.flow, step=loaded.state.step)
             claimed = await self._decide(event, loaded, ctx, log)
-            if claimed.state is None and loaded.cached and not claimed.handled:
+            if claimed.state is None and loaded.cached and not claimed.handled and self._may_act(event, loaded.state):
                 # Doing nothing is only right for the state as stored; a write would have proved a cached copy.
                 confirming = True
                 continue
@@ -236,6 +257,16 @@ class Engine:
                 await self._issue(saved, ctx)
             return saved
         raise StateConflict(f"call {event.call_connection_id}: {event.type} kept losing concurrent updates")
+
+    def _may_act(self, event: CallEvent, state: CallState | None) -> bool:
+        """Whether the call, at any step, could act on event. A call keeps its flow and never leaves the end, so when
+        this is False, ignoring the event on a cached copy of the state is right for the stored state too."""
+        if event.type in self._policy_event_types or state is None:
+            return True
+        if state.ended:
+            return False
+        flow = self.flows.get(state.flow)
+        return flow is None or flow.acts_on(event.type, split_context(event.operation_context)[0])
 
     async def _decide(
         self, event: CallEvent, loaded: Loaded, ctx: Context, log: logging.LoggerAdapter[logging.Logger]
@@ -289,7 +320,7 @@ class Engine:
         async def run(index: int, current: Turn) -> Transition | None:
             if index == len(self.policies):
                 return await self._transition(current)
-            return await self.policies[index](current, lambda next_turn: run(index + 1, next_turn))
+            return await self.policies[index].around(current, lambda next_turn: run(index + 1, next_turn))
 
         return await run(0, turn)
 

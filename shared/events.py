@@ -402,6 +402,11 @@ COMMON_EVENT_TYPES = frozenset({
 KNOWN_EVENT_TYPES = COMMON_EVENT_TYPES | frozenset(_PARSERS)
 
 
+def event_types_of(*classes: type[CallEvent]) -> frozenset[str]:
+    """The callback event types parsed into one of classes, e.g. RecordingStateChanged for RecordingEvent."""
+    return frozenset(name for name, (event_class, _) in _PARSERS.items() if issubclass(event_class, classes))
+
+
 def parse_callback_body(body: bytes) -> list[CallEvent]:
     """Parse an ACS callback POST body: a JSON array of CloudEvents, every element validated."""
     payload = guarded_json.loads(body, max_bytes=guarded_json.MAX_EVENT_BYTES)

@@ -33,6 +33,7 @@ ATTRIBUTES = {
     "step": "call.step",
     "event_type": "call.event_type",
     "event_id": "call.event_id",
+    "ignored": "call.ignored",
 }
 TRIGGER = "faas.trigger"  # OpenTelemetry's FaaS conventions: http, pubsub (Event Grid), timer
 # The Functions binding type of each trigger, as the host names it.

@@ -8,14 +8,11 @@ The order is the one place where order matters, and why:
    the flow's transition (it wraps everything below).
 3. call_notes and continuous_dtmf: notes on the call's data for events no step waits for (stream and
    transcription status, keys pressed during continuous recognition); they only add data.
+Each declares the event types it acts on by itself (Policy.event_types): with the flows' tables, they tell the engine
+which events it may ignore without reading the call's state.
 """
 
 from handlers.policies import call_ended, call_notes, continuous_dtmf, recording
 from shared.engine import Policy
 
-POLICIES: tuple[Policy, ...] = (
-    call_ended.end_call,
-    recording.record,
-    call_notes.note_subscriptions,
-    continuous_dtmf.keep_tones,
-)
+POLICIES: tuple[Policy, ...] = (call_ended.POLICY, recording.POLICY, call_notes.POLICY, continuous_dtmf.POLICY)

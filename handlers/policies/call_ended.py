@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from shared.engine import CALL_DISCONNECTED, Next, Transition, Turn
+from shared.engine import CALL_DISCONNECTED, Next, Policy, Transition, Turn
 from shared.logging import call_logger
 from shared.state import ENDED
 
@@ -26,3 +26,6 @@ async def end_call(turn: Turn, inner: Next) -> Transition | None:
         event.result.message,
     )
     return replace(transition or Transition(step=ENDED), step=ENDED, actions=())
+
+
+POLICY = Policy(end_call, event_types=frozenset({CALL_DISCONNECTED}))

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from shared.engine import Next, Transition, Turn
-from shared.events import MediaStreamingEvent, TranscriptionEvent
+from shared.engine import Next, Policy, Transition, Turn
+from shared.events import MediaStreamingEvent, TranscriptionEvent, event_types_of
 from shared.logging import call_logger
 
 logger = logging.getLogger(__name__)
@@ -52,3 +52,6 @@ async def note_subscriptions(turn: Turn, inner: Next) -> Transition | None:
         log.info("%s: %s (%s)", label, event.status, event.status_details)
     note = {**note_of(turn.state.data, key), "status": event.status, "details": event.status_details, "error": failure}
     return (transition or turn.stay()).with_data(**{key: with_history(note, [event.time, event.status_details])})
+
+
+POLICY = Policy(note_subscriptions, event_types=event_types_of(MediaStreamingEvent, TranscriptionEvent))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.engine import Next, Transition, Turn, split_context
-from shared.events import TONE_KEYS, ContinuousDtmfToneReceived
+from shared.engine import Next, Policy, Transition, Turn, split_context
+from shared.events import TONE_KEYS, ContinuousDtmfToneReceived, event_types_of
 
 RECOGNIZING = "api-dtmf-recognition"
 MAX_TONES_KEPT = 200
@@ -34,3 +34,6 @@ async def keep_tones(turn: Turn, inner: Next) -> Transition | None:
     received[event.sequence_id] = event.tone
     kept = sorted(received.items())[-MAX_TONES_KEPT:]
     return (transition or turn.stay()).with_data(dtmf_received=[list(item) for item in kept])
+
+
+POLICY = Policy(keep_tones, event_types=event_types_of(ContinuousDtmfToneReceived))

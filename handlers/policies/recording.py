@@ -16,8 +16,8 @@ from handlers.policies.call_notes import Note, note_of, with_history
 from shared.acs import ActionResult, RecordingNotStarted
 from shared.actions import Action, PauseRecording, ResumeRecording, StartRecording, action_from_dict
 from shared.context import Context
-from shared.engine import Next, Transition, Turn, update_data
-from shared.events import RecordingEvent
+from shared.engine import Next, Policy, Transition, Turn, update_data
+from shared.events import RecordingEvent, event_types_of
 from shared.logging import call_logger, short_id
 from shared.recordings import RecordingOptions, RecordingOwner
 from shared.settings import Settings
@@ -85,6 +85,9 @@ async def record(turn: Turn, inner: Next) -> Transition | None:
     if state.step in sensitive and transition.step not in sensitive:
         return resume_after_sensitive_input(turn, transition)
     return transition
+
+
+POLICY = Policy(record, event_types=event_types_of(RecordingEvent))
 
 
 def start_if_recorded(turn: Turn, transition: Transition) -> Transition:

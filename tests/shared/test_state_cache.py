@@ -1,5 +1,6 @@
-"""The per-instance state cache: an event on a call this instance knows costs one write and no read, and a cached
-copy another instance has moved on from never makes the app act on it, nor keeps it from acting."""
+"""The per-instance state cache: an event on a call this instance knows costs one write and no read, a cached copy
+another instance has moved on from never makes the app act on it, nor keeps it from acting, and an event no step of
+the call's flow acts on costs no read at all."""
 
 from dataclasses import replace
 
@@ -85,3 +86,34 @@ async def test_the_cache_forgets_least_recently_used_calls_beyond_its_capacity()
         await cached.commit(CallState(call_connection_id=call, flow="ivr", step="main-menu"))
 
     assert [(await cached.load(call, for_event=True)).cached for call in ("c", "b", "a")] == [True, True, False]
+
+
+async def test_an_event_no_flow_or_policy_acts_on_is_ignored_without_reading_the_store():
+    store = CountingStore()
+    ctx, acs, _ = make_context()
+    ctx = replace(ctx, state=store)  # no cache: every load is a read of the store
+    call = await call_at_main_menu(ctx)
+    store.loads, store.commits = 0, 0
+    acs.ops.clear()
+
+    await deliver(ctx, "play_started", call)
+
+    assert (store.loads, store.commits, acs.ops) == (0, 0, [])
+
+
+async def test_a_cached_copy_ignores_at_once_an_event_its_flow_acts_on_at_no_step():
+    store = CountingStore()
+    (first, first_acs), (second, _) = instances(store)
+    call = await call_at_main_menu(first)
+    await deliver(second, "recognize_completed_choice", call, choiceResult={"label": "order-status"})
+    store.loads = 0
+
+    # The menu prompt's PlayCompleted: the IVR acts on PlayCompleted only for its goodbye prompt, at whatever step
+    # the stored state is, so the first instance's stale copy is enough to ignore it.
+    await deliver(first, "play_completed", call, operationContext="main-menu/1")
+    assert store.loads == 0
+    # ParticipantsUpdated has a row at the agent steps: ignoring it on the stale copy needs the stored state.
+    await deliver(first, "participants_updated", call)
+    assert store.loads == 1
+    assert first_acs.ops == []
+    assert store.states[call].step == "order-number"
