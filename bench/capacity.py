@@ -25,7 +25,7 @@ from .chaos import ChaosCaller, StuckWatch, audit_callers, problems_of, wait_for
 from .instances import AppStack, app_stack
 from .probe import TimelineSignals
 from .raw_io import measure_store_capacity
-from .stats import Summary, cpu_seconds, process_cpu_seconds
+from .stats import Summary, cpu_seconds, process_cpu_seconds, reference_cpu_ms
 from .timelines import step_latencies
 
 P95_LIMIT_MS = 500.0
@@ -53,6 +53,8 @@ class CapacityStep:
     app_cpu_s: dict[str, float]  # all instances: "main" (the event loop) and "other" threads (executors, pools)
     azurite_cpu_s: float
     emulator_and_callers_cpu_s: float
+    # stats.reference_cpu_ms just before the step: the machine's speed, to compare steps and runs by.
+    reference_cpu_ms: float = 0.0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -103,6 +105,7 @@ class CapacityStep:
             "azurite_cpu_ms_per_invocation": self.azurite_cpu_ms_per_invocation,
             "emulator_and_callers_cpu_s": self.emulator_and_callers_cpu_s,
             "cpu_busy": self.cpu_busy,
+            "reference_cpu_ms": self.reference_cpu_ms,
             "arrival_window_s": self.arrival_window_s,
             "wall_s": self.wall_s,
             "problems": self.problems,
@@ -226,6 +229,7 @@ def _warm_up(stack: AppStack) -> None:
 
 def _measure_step(stack: AppStack, rate: float, duration: float, seed: int) -> CapacityStep:
     stack.control.reset()
+    reference = reference_cpu_ms()
     azurite_pid = stack.azurite.process.pid if stack.azurite.process else None
     before = _cpu(stack, azurite_pid)
     started = time.monotonic()
@@ -257,6 +261,7 @@ def _measure_step(stack: AppStack, rate: float, duration: float, seed: int) -> C
         app_cpu_s={name: round(after["app"][name] - before["app"][name], 2) for name in before["app"]},
         azurite_cpu_s=round(after["azurite"] - before["azurite"], 2),
         emulator_and_callers_cpu_s=round(after["bench"] - before["bench"], 2),
+        reference_cpu_ms=reference,
         problems=(errors[:5] + problems_of(audits))[:20],
     )
 

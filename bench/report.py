@@ -185,6 +185,7 @@ def format_capacity(result: CapacityResult) -> str:
                 f"{step.azurite_cpu_s:.1f}",
                 f"{step.emulator_and_callers_cpu_s:.1f}",
                 f"{step.cpu_busy:.0%}",
+                f"{step.reference_cpu_ms:g}",
             ]
             for step in run.steps
         ]
@@ -195,7 +196,7 @@ def format_capacity(result: CapacityResult) -> str:
             f"read+write pairs/s, so the app uses {run.store_share:.0%} of it"
         )
         header = ["rate", "", "calls/s", "callbacks/s", "hop p50", "p95", "lost/dup", "app CPU ms/inv"]
-        header += ["app CPU s main/other", "Azurite CPU s", "emulator+callers CPU s", "cores busy"]
+        header += ["app CPU s main/other", "Azurite CPU s", "emulator+callers CPU s", "cores busy", "reference ms"]
         lines.append(table(header, rows))
     if result.scale_out is not None:
         lines.append(f"  two instances sustain {result.scale_out:g}x one instance's rate")
@@ -323,8 +324,8 @@ def _capacity_rows(capacity: CapacityResult) -> list[tuple[str, str]]:
                 f"Capacity, {run.instances} app instance(s) (hop p95 <= {P95_LIMIT_MS:.0f} ms, 0 lost or duplicated)",
                 f"{best.calls_per_s:g} calls/s, {best.callbacks_per_s:g} callbacks/s; app CPU "
                 f"{best.app_cpu_ms_per_invocation:g} ms per invocation (threads besides the event loop "
-                f"{best.app_cpu_s['other']:g} s); {run.store_share:.0%} of Azurite's {run.store_rounds_per_s:.0f} "
-                "read+write pairs/s",
+                f"{best.app_cpu_s['other']:g} s; machine reference {best.reference_cpu_ms:g} ms); "
+                f"{run.store_share:.0%} of Azurite's {run.store_rounds_per_s:.0f} read+write pairs/s",
             )
         )
     if capacity.scale_out is not None:

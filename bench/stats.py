@@ -134,6 +134,30 @@ def thread_cpu_seconds() -> dict[str, float]:
     return totals
 
 
+# A callback-sized JSON document: the reference workload parses and serialises it, as the app does its events.
+_REFERENCE_DOCUMENT = {
+    "id": "4d7a2e1c-93b0-4b8e-a1f5-2c6d0e9b7a31",
+    "type": "Microsoft.Communication.RecognizeCompleted",
+    "data": {"callConnectionId": "0b004880-e406-40bf-8384-a4042a72fecd", "operationContext": "main-menu/1",
+             "resultInformation": {"code": 200, "subCode": 8531, "message": "Action completed, max digits received"},
+             "dtmfResult": {"tones": ["one", "two", "three", "four", "five", "pound"]}},
+}  # fmt: skip
+REFERENCE_ROUNDS = 10_000
+
+
+def reference_cpu_ms(rounds: int = REFERENCE_ROUNDS) -> float:
+    """CPU time of this thread for a fixed pure-Python workload (JSON round trips of a callback-sized document): how
+    fast this machine runs Python at the moment. On a shared VM it moves by a quarter between minutes, so runs are
+    compared with it beside them."""
+    import json
+    import time
+
+    started = time.thread_time()
+    for _ in range(rounds):
+        json.loads(json.dumps(_REFERENCE_DOCUMENT))
+    return round((time.thread_time() - started) * 1000, 1)
+
+
 def load_average() -> list[float]:
     """The 1, 5 and 15 minute load averages: how busy the machine was (other work skews every number)."""
     import os

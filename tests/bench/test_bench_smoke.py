@@ -23,7 +23,7 @@ from bench.report import (
     format_turnaround,
     markdown_summary,
 )
-from bench.stats import Summary, percentile
+from bench.stats import Summary, percentile, reference_cpu_ms
 from bench.timelines import STEPS
 from bench.turnaround import measure_turnaround
 from devhost.azurite import Azurite, free_port
@@ -202,6 +202,7 @@ def test_capacity_climbs_rates_for_one_and_two_app_processes() -> None:
         assert only.calls >= 1 and only.completed == only.calls
         assert (only.lost, only.duplicated) == (0, 0)
         assert only.app_cpu_s["main"] > 0 and only.app_cpu_ms_per_invocation > 0
+        assert only.reference_cpu_ms > 0  # the machine's speed, measured beside every step
         assert run.store_rounds_per_s > 0
     json.dumps(result.to_dict())
     assert "sustained" in format_capacity(result)
@@ -211,3 +212,7 @@ def test_cli_rejects_rates_that_are_not_positive_numbers() -> None:
     for bad in ("fast", "0", ""):
         with pytest.raises(SystemExit):
             cli.main(["--only", "capacity", "--rates", bad])
+
+
+def test_the_machine_reference_is_cpu_time_that_grows_with_the_work() -> None:
+    assert 0 < reference_cpu_ms(rounds=200) < reference_cpu_ms(rounds=4_000)
