@@ -260,7 +260,8 @@ def measure_concurrency(bench: BenchStack, calls: int = 200, call_timeout: float
         rejected_requests=sum(audit.rejected_requests for audit in audits),
         rss_before_mib=rss_before,
         rss_after_mib=rss_after,
-        peak_rss_mib=peak_rss_mib(),
+        # The kernel records the high-water mark (VmHWM) lazily, so an RSS read earlier can exceed a later VmHWM.
+        peak_rss_mib=max(peak_rss_mib(), rss_after),
         errors=errors[:10],
     )
 
