@@ -1,7 +1,8 @@
 """One engine per event: load the call's state once, run the policies around the flow's transition table, persist
 once, then issue the actions while holding a lease on them.
 
-For one callback event (docs/app-flows.md "Delivery semantics"):
+For one callback event (docs/app-flows.md "Delivery semantics"), unless no flow and no policy acts on its type (then
+it is let go unread):
 1. load the call's state, which keeps the markers of the events that changed it, in one point read (a call without
    state is adopted from its IncomingCall record, or answered 503 while the app that placed it is still writing it);
 2. an event whose marker is in the state was handled: if its claim's lease is live, the first copy is still issuing
@@ -206,9 +207,12 @@ class Engine:
         self.flows = {flow.name: flow for flow in flows}
         self.policies = tuple(policies)
         self.after_issue = after_issue
-        # The watchdog's StepOverdue always gets an answer (at least: keep waiting).
-        self._policy_event_types = frozenset({STEP_OVERDUE}).union(*(policy.event_types for policy in self.policies))
-        self._event_types = self._policy_event_types | {
+        # Types acted on in every flow: the policies', and the watchdog's StepOverdue (answered at least with "keep
+        # waiting").
+        self._every_flow_event_types = frozenset({STEP_OVERDUE}).union(
+            *(policy.event_types for policy in self.policies)
+        )
+        self._event_types = self._every_flow_event_types | {
             row.event_type for flow in self.flows.values() for row in flow.transitions
         }
 
@@ -216,7 +220,8 @@ class Engine:
         return self.flows.get(name)
 
     async def handle(self, event: CallEvent, ctx: Context) -> CallState | None:
-        """Process one callback event exactly once for its call; returns the call's state afterwards."""
+        """Process one callback event exactly once for its call; returns the call's state afterwards (None for a call
+        without state, and for an event no flow or policy acts on, whose call's state is not read)."""
         with tracing.span(
             event.type,
             connection_id=event.call_connection_id,
@@ -261,7 +266,7 @@ class Engine:
     def _may_act(self, event: CallEvent, state: CallState | None) -> bool:
         """Whether the call, at any step, could act on event. A call keeps its flow and never leaves the end, so when
         this is False, ignoring the event on a cached copy of the state is right for the stored state too."""
-        if event.type in self._policy_event_types or state is None:
+        if event.type in self._every_flow_event_types or state is None:
             return True
         if state.ended:
             return False
