@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devhost.azurite import REPO_ROOT, Azurite, free_port, wait_for_port
+from devhost.azurite import REPO_ROOT, Azurite, free_ports, wait_for_port
 from devhost.settings import read_local_settings
 from devhost.stack import INCOMING_CALL_FUNCTION, app_environment
 from emulator.config import EmulatorConfig
@@ -126,7 +126,7 @@ def app_stack(
     with contextlib.ExitStack() as resources:
         if azurite is None:
             azurite = resources.enter_context(Azurite())
-        ports = [free_port() for _ in range(instances)]
+        ports = free_ports(instances)
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         # Event Grid and ACS know one public URL; the delivery spreads requests over the instances behind it.
         webhook = f"{urls[0]}/runtime/webhooks/eventgrid?functionName={INCOMING_CALL_FUNCTION}"

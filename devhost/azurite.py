@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -19,9 +20,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def free_port(host: str = "127.0.0.1") -> int:
     """Ask the OS for a free TCP port on host."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """Ask the OS for count distinct free TCP ports on host.
+
+    Every socket stays bound until all are chosen: Linux often hands a port just released by one bind(0) to the
+    next, and two services given the same port fail in ways that look like flaky networking.
+    """
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [sock.getsockname()[1] for sock in sockets]
 
 
 def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
@@ -69,9 +81,10 @@ class Azurite:
         )
 
     def start(self, timeout: float = 60.0) -> Azurite:
-        self.blob_port = self.blob_port or free_port(self.host)
-        self.queue_port = self.queue_port or free_port(self.host)
-        self.table_port = self.table_port or free_port(self.host)
+        blob, queue, table = free_ports(3, self.host)
+        self.blob_port = self.blob_port or blob
+        self.queue_port = self.queue_port or queue
+        self.table_port = self.table_port or table
         command = [
             azurite_executable(),
             "--silent",

@@ -1,5 +1,9 @@
+import socket
+
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
+
+from devhost.azurite import free_ports
 
 
 def test_azurite_serves_tables_and_blobs(storage_connection_string: str) -> None:
@@ -14,3 +18,11 @@ def test_azurite_serves_tables_and_blobs(storage_connection_string: str) -> None
         container.create_container()
     container.upload_blob("hello.txt", b"hello", overwrite=True)
     assert container.download_blob("hello.txt").readall() == b"hello"
+
+
+def test_free_ports_are_distinct_and_free() -> None:
+    ports = free_ports(20)
+    assert len(set(ports)) == 20
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devhost.azurite import ACCOUNT_KEY, ACCOUNT_NAME, free_port, wait_for_port
+from devhost.azurite import ACCOUNT_KEY, ACCOUNT_NAME, free_ports, wait_for_port
 from emulator.control_client import EmulatorControl
 from emulator.scripting import ScriptedCaller
 
@@ -141,7 +141,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
     for name in LINKED:
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / "local.settings.sample.json").write_text((ROOT / "local.settings.sample.json").read_text())
-    running = Services(tmp_path, {name: free_port() for name in DEFAULT_PORTS})
+    running = Services(tmp_path, dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)))
     yield running
     running.stop()
 

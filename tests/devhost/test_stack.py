@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.azurite import free_port
+from devhost.azurite import free_ports
 from devhost.ports import can_bind
 from devhost.stack import PORT_OPTIONS
 
@@ -27,7 +27,7 @@ PORT_VARIABLES = [variable for *_, variable in PORT_OPTIONS]
 @pytest.fixture
 def ports() -> dict[str, str]:
     """A free port for every service, as the environment variables `make run` reads."""
-    return {variable: str(free_port()) for variable in PORT_VARIABLES}
+    return {variable: str(port) for variable, port in zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES)), strict=True)}
 
 
 class Run:

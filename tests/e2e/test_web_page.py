@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.azurite import free_port, wait_for_port
+from devhost.azurite import free_ports, wait_for_port
 from devhost.stack import PORT_OPTIONS
 from emulator.control_client import EmulatorControl
 
@@ -40,7 +40,8 @@ TIME_SCALE = "0.3"
 @pytest.fixture(scope="module")
 def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m devhost.stack --no-demo` in a process of its own, on free ports: the stack a person opens."""
-    ports = {variable: str(free_port()) for *_, variable in PORT_OPTIONS}
+    variables = [variable for *_, variable in PORT_OPTIONS]
+    ports = {variable: str(port) for variable, port in zip(variables, free_ports(len(variables)), strict=True)}
     log = (tmp_path_factory.mktemp("web-page") / "stack.log").open("w")
     stack = subprocess.Popen(
         [sys.executable, "-m", "devhost.stack", "--no-demo", "--time-scale", TIME_SCALE],
