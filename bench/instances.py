@@ -50,7 +50,17 @@ class AppInstance:
 
     def start(self, timeout: float = 60.0) -> None:
         log = self.log_path.open("ab")
-        command = [sys.executable, "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.port)]
+        # No per-invocation lines: in Azure the Functions host writes them, not the Python worker measured here.
+        command = [
+            sys.executable,
+            "-m",
+            "devhost",
+            "--app-dir",
+            str(self.app_dir),
+            "--port",
+            str(self.port),
+            "--no-invocation-log",
+        ]
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, on a port we chose
             command, env=self.environment, stdout=log, stderr=subprocess.STDOUT, cwd=self.app_dir
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from devhost.server import STATE, create_app, functions_table
+from devhost.server import INVOCATION_LOGGER, STATE, create_app, functions_table
 from devhost.settings import DevHostError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -43,6 +43,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="settings file; a relative path is taken from the app dir (local.settings.json)",
     )
+    parser.add_argument(
+        "--invocation-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log an Executing/Executed line pair per invocation, as Core Tools does (on); the local stack and the "
+        "benchmarks turn it off",
+    )
     return parser.parse_args(argv)
 
 
@@ -62,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the server until interrupted; returns the process exit code (2 for a configuration problem)."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s")
+    if not args.invocation_log:
+        logging.getLogger(INVOCATION_LOGGER).setLevel(logging.WARNING)
     app_dir = args.app_dir.resolve()
     settings_file = app_dir / args.settings if args.settings else None
     try:

@@ -220,20 +220,17 @@ def _failure_text(spec: FunctionSpec) -> str:
 async def _http_trigger(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     tail = request.match_info.get("tail", "")
-    matches = [
-        (spec, params) for spec in state.http_functions if spec.route and (params := spec.route.match(tail)) is not None
-    ]
-    if not matches:
-        return web.Response(status=404, text=f"No function is registered for {request.path}\n")
-    allowed = [(spec, params) for spec, params in matches if spec.methods is None or request.method in spec.methods]
-    if not allowed:
-        methods = sorted({method for spec, _ in matches for method in spec.methods or ()})
+    found = _route(state, tail, request.method)
+    if isinstance(found, list):
+        if not found:
+            return web.Response(status=404, text=f"No function is registered for {request.path}\n")
+        methods = sorted({method for spec in found for method in spec.methods or ()})
         return web.Response(
             status=405,
             headers={"Allow": ", ".join(methods)},
             text=f"{request.method} is not allowed for {request.path}; allowed: {', '.join(methods)}\n",
         )
-    spec, route_params = allowed[0]
+    spec, route_params = found
     if reason := spec.unsupported_reason():
         return web.Response(status=500, text=reason + "\n")
     http_request = func.HttpRequest(
@@ -250,6 +247,20 @@ async def _http_trigger(request: web.Request) -> web.StreamResponse:
         log.exception("Function 'Functions.%s' failed", spec.name)
         return web.Response(status=500, text=_failure_text(spec) + "\n")
     return _to_aiohttp_response(spec, result)
+
+
+def _route(state: HostState, tail: str, method: str) -> tuple[FunctionSpec, dict[str, str]] | list[FunctionSpec]:
+    """The first function, most specific route first, whose route matches tail and which takes method, with its
+    route parameters; otherwise every function whose route matches (none: 404, some: 405)."""
+    matched = []
+    for spec in state.http_functions:
+        params = spec.route.match(tail) if spec.route else None
+        if params is None:
+            continue
+        if spec.methods is None or method in spec.methods:
+            return spec, params
+        matched.append(spec)
+    return matched
 
 
 def _to_aiohttp_response(spec: FunctionSpec, result: Any) -> web.Response:

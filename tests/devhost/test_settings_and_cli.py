@@ -114,11 +114,14 @@ def test_cli_malformed_settings_exit_2_without_traceback(app_copy: Path) -> None
 def test_cli_help_lists_options_and_environment() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for word in ("--app-dir", "--host", "--port", "--settings", "DEVHOST_HOST", "DEVHOST_PORT"):
+    for word in ("--app-dir", "--host", "--port", "--settings", "--no-invocation-log", "DEVHOST_HOST", "DEVHOST_PORT"):
         assert word in result.stdout
 
 
-async def test_cli_serves_on_local_http_port(app_copy: Path, client: aiohttp.ClientSession) -> None:
+@pytest.mark.parametrize("invocation_log", [True, False])
+async def test_cli_serves_on_local_http_port(
+    app_copy: Path, client: aiohttp.ClientSession, invocation_log: bool
+) -> None:
     port = free_port()
     write_settings(app_copy, {"Values": {"FIXTURE_FROM_SETTINGS": "cli"}, "Host": {"LocalHttpPort": port}})
     process = await asyncio.create_subprocess_exec(
@@ -127,6 +130,7 @@ async def test_cli_serves_on_local_http_port(app_copy: Path, client: aiohttp.Cli
         "devhost",
         "--app-dir",
         str(app_copy),
+        *([] if invocation_log else ["--no-invocation-log"]),
         cwd=REPO_ROOT,
         env=cli_env(),
         stdout=asyncio.subprocess.PIPE,
@@ -150,4 +154,8 @@ async def test_cli_serves_on_local_http_port(app_copy: Path, client: aiohttp.Cli
     finally:
         process.terminate()
         async with asyncio.timeout(30):
+            rest = (await process.stdout.read()).decode()
             await process.wait()
+    # Core Tools' pair of lines per invocation, unless the command line leaves them out.
+    assert ("Executing 'Functions.setting'" in rest) is invocation_log
+    assert ("Executed 'Functions.setting' (Succeeded" in rest) is invocation_log
