@@ -1,6 +1,7 @@
 """Callback JWT verification against an OpenID configuration and JWKS served on 127.0.0.1."""
 
 import asyncio
+import base64
 import json
 import time
 
@@ -65,13 +66,31 @@ async def test_valid_token_is_accepted_and_keys_are_cached(keys):
     assert keys.jwks_fetches == 1
 
 
+def with_header(header: bytes) -> str:
+    """An Authorization header whose token has this (hostile) JWT header and an empty payload."""
+    return f"Bearer {base64.urlsafe_b64encode(header).decode().rstrip('=')}.e30.sig"
+
+
 @pytest.mark.parametrize(
     ("header", "reason"),
-    [(None, "missing bearer token"), ("Basic abc", "missing bearer token"), ("Bearer not.a.jwt", "malformed")],
+    [
+        (None, "missing bearer token"),
+        ("Basic abc", "missing bearer token"),
+        ("Bearer not.a.jwt", "malformed"),
+        ("Bearer no-dots", "malformed token: it has no JSON object header"),
+        (with_header(b"[1, 2]"), "malformed token: it has no JSON object header"),
+        (with_header(b"[" * 3000), "malformed token: its header is nested more than 32 levels"),
+        (with_header(b'{"alg": 1e999}'), "malformed token: its header"),
+        (with_header(b"\xff\xfe"), "malformed token: its header is not valid UTF-8"),
+        (with_header(b"{}" + b" " * 5000), "malformed token: its header is larger than 4096 bytes"),
+    ],
 )
 async def test_missing_or_malformed_header_is_unauthorized(keys, header, reason):
+    # Refused before any key is fetched: the header only chooses the key.
     with pytest.raises(Unauthorized, match=reason):
         await verifier(keys.url).verify(header)
+
+    assert keys.jwks_fetches == 0
 
 
 async def test_bad_signature_is_unauthorized(keys):
