@@ -61,6 +61,7 @@ APP_SPANS = (
     ("shared.state", "TableStateStore.commit", "state.write"),
     ("shared.state", "TableStateStore.get_incoming_call", "state.read"),
     ("shared.state", "TableStateStore.put_incoming_call", "state.write"),
+    ("shared.state", "TableStateStore.add_incoming_call", "state.write"),
     ("shared.lookup", "TableLookup.get", "lookup"),
     ("shared.acs", "Acs._issue", "acs"),
     ("shared.acs", "CallAutomation.answer", "acs"),

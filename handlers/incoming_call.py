@@ -29,31 +29,23 @@ async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[F
     """Apply the called number's routing rule; a redelivered IncomingCall is a no-op once handled."""
     log = call_logger(logger, call)
     tracing.annotate(event_type=call.type, correlation_id=call.correlation_id, server_call_id=call.server_call_id)
-    # Independent reads, concurrently: a redelivery pays for a rule it does not need, a first delivery saves a trip.
-    done, entity = await asyncio.gather(
-        ctx.state.get_incoming_call(server_call_id=call.server_call_id), ctx.routing_rules.get(rule_key(call.callee))
-    )
-    if done is not None and done.final:
-        log.info("IncomingCall %s already %s; ignored", call.id, done.outcome)
-        return
+    entity = await ctx.routing_rules.get(rule_key(call.callee))
     rule = RoutingRule.from_entity(rule_key(call.callee), entity) if entity else None
     pairing = None
     if rule is not None and rule.mode == masking.NAME:
         pairing = await ctx.pairings.find(proxy=rule.number, caller=call.caller.phone_number or call.caller.raw_id)
     answerable = {flow.name for flow in flows if flow.answers_incoming}
     decision = decide_route(call, rule, ctx.settings, ctx.clock(), pairing, answerable)
-    log.info(
-        "Call from %s to %s: %s (%s)",
-        mask(call.caller.raw_id),
-        mask(call.callee.raw_id),
-        decision.action,
-        decision.reason,
-    )
     # The same IncomingCall always produces the same request id, so ACS ignores a repeated answer/redirect/reject.
     key, first_sent = f"incoming/{call.server_call_id}/{decision.action}", first_sent_of(call, ctx)
     if decision.action == ANSWER:
-        await answer(call, decision.flow, ctx, key, first_sent, decision.data)
+        await answer(call, decision.flow, ctx, key, first_sent, decision.data, reason=decision.reason)
         return
+    done = await ctx.state.get_incoming_call(server_call_id=call.server_call_id)
+    if done is not None and done.final:
+        log.info("IncomingCall %s already %s; ignored", call.id, done.outcome)
+        return
+    _log_decision(call, decision.action, decision.reason)
     if decision.action == REDIRECT:
         await ctx.acs.redirect(call.incoming_call_context, decision.target, repeatability_headers(key, first_sent))
         outcome = "redirected"
@@ -63,16 +55,40 @@ async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[F
     await ctx.state.put_incoming_call(record=IncomingCallRecord(server_call_id=call.server_call_id, outcome=outcome))
 
 
+def _log_decision(call: IncomingCall, action: str, reason: str) -> None:
+    call_logger(logger, call).info(
+        "Call from %s to %s: %s (%s)", mask(call.caller.raw_id), mask(call.callee.raw_id), action, reason
+    )
+
+
 async def answer(
-    call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str, extra: Mapping[str, str] | None = None
+    call: IncomingCall,
+    flow: str,
+    ctx: Context,
+    key: str,
+    first_sent: str,
+    extra: Mapping[str, str] | None = None,
+    *,
+    reason: str = "",
 ) -> None:
-    """Answer into flow and create the call's state at its first step (its data: who called whom, and extra)."""
+    """Answer into flow and create the call's state at its first step (its data: who called whom, and extra),
+    unless an earlier delivery of the IncomingCall has already answered, redirected or rejected the call."""
     data = {
         "caller": call.caller.raw_id,
         "callee": call.callee.raw_id,
         "correlation_id": call.correlation_id,
         **(extra or {}),
     }
+    # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call. The
+    # first delivery's record is an insert, which is also how a redelivery learns of it: one write, no read.
+    record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
+    earlier = await ctx.state.add_incoming_call(record=record)
+    if earlier is not None and earlier.final:
+        call_logger(logger, call).info("IncomingCall %s already %s; ignored", call.id, earlier.outcome)
+        return
+    if earlier is not None:
+        await ctx.state.put_incoming_call(record=record)  # a try that stopped half-way: this decision stands
+    _log_decision(call, ANSWER, reason)
     with answering.answering(call.server_call_id):  # a CallConnected on this instance waits for the state write
         await _answer(call, flow, ctx, key, first_sent, data)
 
@@ -80,9 +96,6 @@ async def answer(
 async def _answer(
     call: IncomingCall, flow: str, ctx: Context, key: str, first_sent: str, data: Mapping[str, str]
 ) -> None:
-    # Recorded before answering, so a CallConnected that overtakes the state write below can adopt the call.
-    record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
-    await ctx.state.put_incoming_call(record=record)
     request = Answer(
         incoming_call_context=call.incoming_call_context,
         callback_url=ctx.settings.callback_url,

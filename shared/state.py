@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.actions import Action, action_from_dict
@@ -281,6 +281,9 @@ class StateStore(Protocol):
 
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None: ...
 
+    async def add_incoming_call(self, *, record: IncomingCallRecord) -> IncomingCallRecord | None:
+        """Write record unless its call has one already; then that one, left as it is."""
+
     async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
         """Delete IncomingCall records last written before cutoff (redirected and rejected calls have no state)."""
 
@@ -331,6 +334,12 @@ class InMemoryStateStore:
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None:
         self.incoming[record.server_call_id] = record
         self.incoming_written[record.server_call_id] = datetime.now(UTC)
+
+    async def add_incoming_call(self, *, record: IncomingCallRecord) -> IncomingCallRecord | None:
+        if (earlier := self.incoming.get(record.server_call_id)) is not None:
+            return earlier
+        await self.put_incoming_call(record=record)
+        return None
 
     async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
         old = [key for key, written in self.incoming_written.items() if written < cutoff][:limit]
@@ -407,6 +416,9 @@ class TableStateStore:
         return len(rows)
 
     async def get_incoming_call(self, *, server_call_id: str) -> IncomingCallRecord | None:
+        return await self._incoming_call(server_call_id)
+
+    async def _incoming_call(self, server_call_id: str) -> IncomingCallRecord | None:
         try:
             entity = await self._table.get_entity(incoming_partition(server_call_id), INCOMING_ROW)
         except ResourceNotFoundError:
@@ -415,6 +427,16 @@ class TableStateStore:
 
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None:
         await self._table.upsert_entity(record.to_entity(), mode=UpdateMode.REPLACE)
+
+    async def add_incoming_call(self, *, record: IncomingCallRecord) -> IncomingCallRecord | None:
+        while True:
+            try:
+                await self._table.create_entity(record.to_entity())
+                return None
+            except ResourceExistsError:
+                if (earlier := await self._incoming_call(record.server_call_id)) is not None:
+                    return earlier
+                # Purged between the insert and the read (a record past retention): insert again.
 
     async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
         rows = self._table.query_entities(

@@ -74,5 +74,8 @@ class CachedStateStore:
     async def put_incoming_call(self, *, record: IncomingCallRecord) -> None:
         await self.store.put_incoming_call(record=record)
 
+    async def add_incoming_call(self, *, record: IncomingCallRecord) -> IncomingCallRecord | None:
+        return await self.store.add_incoming_call(record=record)
+
     async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
         return await self.store.purge_incoming_before(cutoff, limit=limit)

@@ -178,3 +178,21 @@ async def test_unsafe_event_ids_and_server_call_ids_are_stored_under_hashed_keys
 def test_keys_of_ids_with_lone_surrogates_are_stable_hashes():
     assert table_key("event-\ud800") == table_key("event-\ud800") != table_key("event-\udfff")
     assert table_key("safe-id_1.2:3") == "safe-id_1.2:3"
+
+
+async def test_an_incoming_call_record_is_added_once_and_the_first_one_stands(store):
+    first = IncomingCallRecord(server_call_id="Zmlyc3Q=", outcome="answering", flow="ivr", data={"caller": "4:+1"})
+    assert await store.add_incoming_call(record=first) is None
+
+    again = IncomingCallRecord(server_call_id="Zmlyc3Q=", outcome="answering", flow="reminder")
+    assert await store.add_incoming_call(record=again) == first
+    assert await store.get_incoming_call(server_call_id="Zmlyc3Q=") == first
+
+
+async def test_concurrent_adds_of_one_incoming_call_record_leave_exactly_one_writer(store):
+    records = [IncomingCallRecord(server_call_id="cmFjZQ==", outcome="answering", flow=f"flow-{n}") for n in range(5)]
+    earlier = await asyncio.gather(*(store.add_incoming_call(record=record) for record in records))
+
+    [winner] = [record for record, found in zip(records, earlier, strict=True) if found is None]
+    assert all(found == winner for found in earlier if found is not None)
+    assert await store.get_incoming_call(server_call_id="cmFjZQ==") == winner
