@@ -27,20 +27,23 @@ from .report import (
     format_concurrency,
     format_emulator_load,
     format_imports,
+    format_traces,
     format_turnaround,
     markdown_summary,
 )
 from .stats import load_average
+from .traces import measure_traces
 from .turnaround import measure_turnaround
 
-BENCHMARKS = ("imports", "turnaround", "concurrency", "capacity", "emulator", "faults")
+BENCHMARKS = ("imports", "turnaround", "concurrency", "capacity", "traces", "emulator", "faults")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmarks on the local stack: cold import, callback turnaround (and a stateless peer), "
-        "concurrent calls, capacity per app instance, the emulator under 1,000 calls, exactly once under faults.",
+        "concurrent calls, capacity per app instance, the price of traces, the emulator under 1,000 calls, exactly "
+        "once under faults.",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check (20 concurrent calls)")
     parser.add_argument("--calls", type=int, help="concurrent callers (default 200, faults 100; --quick 20)")
@@ -130,6 +133,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         _progress(f"capacity (one then two app instances, rates {args.rates} calls/s, {step_seconds:g} s each) ...")
         results["capacity"] = measure_capacity(rates=rates, step_seconds=step_seconds, seed=args.seed)
         print(format_capacity(results["capacity"]), end="\n\n", flush=True)
+    if "traces" in selected:
+        seconds = 6.0 if args.quick else 30.0
+        _progress(f"traces (two instances side by side, one exporting; {seconds:g} s rounds) ...")
+        results["traces"] = measure_traces(round_seconds=seconds, rounds=1 if args.quick else 2, seed=args.seed)
+        print(format_traces(results["traces"]), end="\n\n", flush=True)
     if "emulator" in selected:
         calls = _size(args.emulator_calls, args.quick, 200, 1000)
         _progress(f"emulator holding {calls} calls ...")

@@ -10,6 +10,7 @@ from .concurrency import ConcurrencyResult
 from .emulator_load import EmulatorLoadResult
 from .imports import ImportResult
 from .stats import Summary
+from .traces import TracesResult
 from .turnaround import GREETING_HOP, MENU_HOP, TurnaroundResult
 
 
@@ -294,6 +295,16 @@ def markdown_summary(results: dict[str, Any]) -> str:
     capacity: CapacityResult | None = results.get("capacity")
     if capacity is not None:
         rows += _capacity_rows(capacity)
+    traces: TracesResult | None = results.get("traces")
+    if traces is not None:
+        rows += [
+            (
+                f"Traces to a file, {variant.name} (paired instances, {traces.rate:g} calls/s)",
+                f"app CPU {variant.traced_ms:g} ms per invocation against {variant.untraced_ms:g} ms untraced: "
+                f"+{variant.overhead_ms:g} ms",
+            )
+            for variant in traces.variants
+        ]
     emulator: EmulatorLoadResult | None = results.get("emulator")
     if emulator is not None:
         rows.append(
@@ -310,6 +321,28 @@ def markdown_summary(results: dict[str, Any]) -> str:
     lines = ["| measurement | result |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
+
+
+def format_traces(result: TracesResult) -> str:
+    rows = [
+        [
+            variant.name,
+            f"{variant.traced_ms:g}",
+            f"{variant.untraced_ms:g}",
+            f"+{variant.overhead_ms:g}",
+            f"{variant.traced_invocations}/{variant.untraced_invocations}",
+            str(variant.exported_traces),
+        ]
+        for variant in result.variants
+    ]
+    header = ["traced", "traced ms/inv", "untraced ms/inv", "price", "invocations", "traces exported"]
+    return "\n".join(
+        [
+            f"Traces (two instances side by side, one exporting to a file; {result.rate:g} calls/s, "
+            f"{len(result.variants[0].rounds) if result.variants else 0} x {result.round_seconds:g} s)",
+            table(header, rows),
+        ]
+    )
 
 
 def _capacity_rows(capacity: CapacityResult) -> list[tuple[str, str]]:

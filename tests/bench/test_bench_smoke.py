@@ -20,11 +20,13 @@ from bench.report import (
     format_concurrency,
     format_emulator_load,
     format_imports,
+    format_traces,
     format_turnaround,
     markdown_summary,
 )
 from bench.stats import Summary, percentile, reference_cpu_ms
 from bench.timelines import STEPS
+from bench.traces import measure_traces
 from bench.turnaround import measure_turnaround
 from devhost.azurite import Azurite, free_port
 from devhost.stack import StackPorts
@@ -206,6 +208,21 @@ def test_capacity_climbs_rates_for_one_and_two_app_processes() -> None:
         assert run.store_rounds_per_s > 0
     json.dumps(result.to_dict())
     assert "sustained" in format_capacity(result)
+
+
+def test_the_price_of_traces_is_measured_on_two_instances_side_by_side() -> None:
+    result = measure_traces(rate=2.0, round_seconds=2.0, rounds=1)
+
+    every, sampled = result.variants
+    for variant in (every, sampled):
+        assert variant.traced_invocations > 0 and variant.untraced_invocations > 0
+        assert variant.traced_ms > 0 and variant.untraced_ms > 0
+    # Every invocation of the traced instance is a trace; one in ten at most when sampled (warm-up calls included).
+    assert every.exported_traces >= every.traced_invocations
+    assert sampled.exported_traces < every.exported_traces
+    json.dumps(result.to_dict())
+    assert "untraced ms/inv" in format_traces(result)
+    assert "Traces to a file, every invocation" in markdown_summary({"traces": result})
 
 
 def test_cli_rejects_rates_that_are_not_positive_numbers() -> None:

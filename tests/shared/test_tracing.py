@@ -40,8 +40,8 @@ print(any(name.startswith("opentelemetry") for name in sys.modules))
 """
 
 
-def run_invocation(exporter: str) -> list[str]:
-    environment = {**os.environ, **SETTINGS, "TRACES_EXPORTER": exporter}
+def run_invocation(exporter: str, **variables: str) -> list[str]:
+    environment = {**os.environ, **SETTINGS, "TRACES_EXPORTER": exporter, **variables}
     script = INVOCATION + "\nfrom opentelemetry import trace\ntrace.get_tracer_provider().shutdown()\n"
     if exporter == "none":
         script = INVOCATION
@@ -87,6 +87,18 @@ def test_a_file_exporter_writes_otlp_json_lines_with_the_call_attributes_masked(
     assert "14255550123" not in attributes["url.full"] and "%2B1425***0123" in attributes["url.full"]
     root_attributes = {item["key"]: item["value"].get("stringValue") for item in root["attributes"]}
     assert root_attributes["call.connection_id"] == "call-1" and root_attributes["faas.trigger"] == "http"
+
+
+@pytest.mark.parametrize(("ratio", "exported"), [("0", False), ("1", True)])
+def test_the_standard_opentelemetry_sampler_variables_choose_which_invocations_are_traced(
+    tmp_path: Path, ratio: str, exported: bool
+) -> None:
+    path = tmp_path / "traces.jsonl"
+    sampler = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": ratio}
+
+    assert run_invocation(f"file:{path}", **sampler)[0] == "ok"
+
+    assert (path.exists() and "CallConnected" in path.read_text()) is exported
 
 
 def test_azure_monitor_exports_with_the_apps_identity_from_its_own_thread() -> None:
