@@ -429,14 +429,16 @@ class TableStateStore:
         await self._table.upsert_entity(record.to_entity(), mode=UpdateMode.REPLACE)
 
     async def add_incoming_call(self, *, record: IncomingCallRecord) -> IncomingCallRecord | None:
-        while True:
-            try:
-                await self._table.create_entity(record.to_entity())
-                return None
-            except ResourceExistsError:
-                if (earlier := await self._incoming_call(record.server_call_id)) is not None:
-                    return earlier
-                # Purged between the insert and the read (a record past retention): insert again.
+        try:
+            await self._table.create_entity(record.to_entity())
+            return None
+        except ResourceExistsError:
+            pass
+        if (earlier := await self._incoming_call(record.server_call_id)) is not None:
+            return earlier
+        # Purged between the insert and the read (a record past retention): nothing stands in the way any more.
+        await self.put_incoming_call(record=record)
+        return None
 
     async def purge_incoming_before(self, cutoff: datetime, *, limit: int = 100) -> int:
         rows = self._table.query_entities(
