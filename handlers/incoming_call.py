@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[Flow]) -> None:
     """Apply the called number's routing rule; a redelivered IncomingCall is a no-op once handled."""
-    log = call_logger(logger, call)
     tracing.annotate(event_type=call.type, correlation_id=call.correlation_id, server_call_id=call.server_call_id)
     entity = await ctx.routing_rules.get(rule_key(call.callee))
     rule = RoutingRule.from_entity(rule_key(call.callee), entity) if entity else None
@@ -41,9 +40,7 @@ async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[F
     if decision.action == ANSWER:
         await answer(call, decision.flow, ctx, key, first_sent, decision.data, reason=decision.reason)
         return
-    done = await ctx.state.get_incoming_call(server_call_id=call.server_call_id)
-    if done is not None and done.final:
-        log.info("IncomingCall %s already %s; ignored", call.id, done.outcome)
+    if _handled_before(call, await ctx.state.get_incoming_call(server_call_id=call.server_call_id)):
         return
     _log_decision(call, decision.action, decision.reason)
     if decision.action == REDIRECT:
@@ -53,6 +50,14 @@ async def on_incoming_call(call: IncomingCall, ctx: Context, flows: Collection[F
         await ctx.acs.reject(call.incoming_call_context, decision.reject_reason, repeatability_headers(key, first_sent))
         outcome = "rejected"
     await ctx.state.put_incoming_call(record=IncomingCallRecord(server_call_id=call.server_call_id, outcome=outcome))
+
+
+def _handled_before(call: IncomingCall, record: IncomingCallRecord | None) -> bool:
+    """Whether an earlier delivery of the IncomingCall answered, redirected or rejected the call (then logged)."""
+    if record is None or not record.final:
+        return False
+    call_logger(logger, call).info("IncomingCall %s already %s; ignored", call.id, record.outcome)
+    return True
 
 
 def _log_decision(call: IncomingCall, action: str, reason: str) -> None:
@@ -83,8 +88,7 @@ async def answer(
     # first delivery's record is an insert, which is also how a redelivery learns of it: one write, no read.
     record = IncomingCallRecord(server_call_id=call.server_call_id, outcome="answering", flow=flow, data=data)
     earlier = await ctx.state.add_incoming_call(record=record)
-    if earlier is not None and earlier.final:
-        call_logger(logger, call).info("IncomingCall %s already %s; ignored", call.id, earlier.outcome)
+    if _handled_before(call, earlier):
         return
     if earlier is not None:
         await ctx.state.put_incoming_call(record=record)  # a try that stopped half-way: this decision stands
