@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,24 +30,44 @@ VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Served:
+    """What one instance did over a round (or several): its CPU seconds and the invocations delivered to it."""
+
+    cpu_s: float
+    invocations: int
+
+    @property
+    def ms_per_invocation(self) -> float:
+        return round(self.cpu_s * 1000 / self.invocations, 2) if self.invocations else 0.0
+
+    @staticmethod
+    def total(parts: list[Served]) -> Served:
+        return Served(sum(part.cpu_s for part in parts), sum(part.invocations for part in parts))
+
+
 @dataclass
 class TracesVariant:
     name: str
     settings: dict[str, str]
-    traced_cpu_s: float = 0.0
-    traced_invocations: int = 0
-    untraced_cpu_s: float = 0.0
-    untraced_invocations: int = 0
     exported_traces: int = 0  # root spans in the file: the invocations actually traced (warm-up calls included)
-    rounds: list[dict[str, float]] = field(default_factory=list)
+    rounds: list[tuple[Served, Served]] = field(default_factory=list)  # (traced instance, untraced instance)
+
+    @property
+    def traced_invocations(self) -> int:
+        return Served.total([traced for traced, _ in self.rounds]).invocations
+
+    @property
+    def untraced_invocations(self) -> int:
+        return Served.total([untraced for _, untraced in self.rounds]).invocations
 
     @property
     def traced_ms(self) -> float:
-        return round(self.traced_cpu_s * 1000 / self.traced_invocations, 2) if self.traced_invocations else 0.0
+        return Served.total([traced for traced, _ in self.rounds]).ms_per_invocation
 
     @property
     def untraced_ms(self) -> float:
-        return round(self.untraced_cpu_s * 1000 / self.untraced_invocations, 2) if self.untraced_invocations else 0.0
+        return Served.total([untraced for _, untraced in self.rounds]).ms_per_invocation
 
     @property
     def overhead_ms(self) -> float:
@@ -64,7 +83,10 @@ class TracesVariant:
             "traced_invocations": self.traced_invocations,
             "untraced_invocations": self.untraced_invocations,
             "exported_traces": self.exported_traces,
-            "rounds": self.rounds,
+            "rounds": [
+                {"traced_ms": traced.ms_per_invocation, "untraced_ms": untraced.ms_per_invocation}
+                for traced, untraced in self.rounds
+            ],
         }
 
 
@@ -108,25 +130,15 @@ def _restart_with(instance: AppInstance, settings: dict[str, str]) -> None:
 
 def _measure_round(stack: AppStack, variant: TracesVariant, rate: float, seconds: float, seed: int) -> None:
     stack.control.reset()
-    before = [sum(instance.thread_cpu_seconds().values()) for instance in stack.instances]
+    before = [instance.cpu_seconds() for instance in stack.instances]
     asyncio.run(_arrivals(stack, rate, seconds, seed))
-    after = [sum(instance.thread_cpu_seconds().values()) for instance in stack.instances]
-    served: Counter[int] = Counter()
-    for delivery in stack.control.deliveries():
-        for index, instance in enumerate(stack.instances):
-            if f":{instance.port}/" in delivery["url"]:
-                served[index] += 1
-    cpu = [end - start for start, end in zip(before, after, strict=True)]
-    variant.traced_cpu_s += cpu[0]
-    variant.untraced_cpu_s += cpu[1]
-    variant.traced_invocations += served[0]
-    variant.untraced_invocations += served[1]
-    variant.rounds.append(
-        {
-            "traced_ms": round(cpu[0] * 1000 / max(served[0], 1), 2),
-            "untraced_ms": round(cpu[1] * 1000 / max(served[1], 1), 2),
-        }
+    after = [instance.cpu_seconds() for instance in stack.instances]
+    urls = [delivery["url"] for delivery in stack.control.deliveries()]
+    traced, untraced = (
+        Served(end - start, sum(1 for url in urls if url.startswith(f"{instance.url}/")))
+        for instance, start, end in zip(stack.instances, before, after, strict=True)
     )
+    variant.rounds.append((traced, untraced))
 
 
 def _root_spans(path: Path) -> int:
