@@ -300,8 +300,8 @@ def markdown_summary(results: dict[str, Any]) -> str:
         rows += [
             (
                 f"Traces to a file, {variant.name} (paired instances, {traces.rate:g} calls/s)",
-                f"app CPU {variant.traced_ms:g} ms per invocation against {variant.untraced_ms:g} ms untraced: "
-                f"+{variant.overhead_ms:g} ms",
+                f"app CPU {variant.traced.ms_per_invocation:g} ms per invocation against "
+                f"{variant.untraced.ms_per_invocation:g} ms untraced: +{variant.overhead_ms:g} ms",
             )
             for variant in traces.variants
         ]
@@ -327,10 +327,10 @@ def format_traces(result: TracesResult) -> str:
     rows = [
         [
             variant.name,
-            f"{variant.traced_ms:g}",
-            f"{variant.untraced_ms:g}",
+            f"{variant.traced.ms_per_invocation:g}",
+            f"{variant.untraced.ms_per_invocation:g}",
             f"+{variant.overhead_ms:g}",
-            f"{variant.traced_invocations}/{variant.untraced_invocations}",
+            f"{variant.traced.invocations}/{variant.untraced.invocations}",
             str(variant.exported_traces),
         ]
         for variant in result.variants

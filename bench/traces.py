@@ -54,34 +54,26 @@ class TracesVariant:
     rounds: list[tuple[Served, Served]] = field(default_factory=list)  # (traced instance, untraced instance)
 
     @property
-    def traced_invocations(self) -> int:
-        return Served.total([traced for traced, _ in self.rounds]).invocations
+    def traced(self) -> Served:
+        return Served.total([traced for traced, _ in self.rounds])
 
     @property
-    def untraced_invocations(self) -> int:
-        return Served.total([untraced for _, untraced in self.rounds]).invocations
-
-    @property
-    def traced_ms(self) -> float:
-        return Served.total([traced for traced, _ in self.rounds]).ms_per_invocation
-
-    @property
-    def untraced_ms(self) -> float:
-        return Served.total([untraced for _, untraced in self.rounds]).ms_per_invocation
+    def untraced(self) -> Served:
+        return Served.total([untraced for _, untraced in self.rounds])
 
     @property
     def overhead_ms(self) -> float:
-        return round(self.traced_ms - self.untraced_ms, 2)
+        return round(self.traced.ms_per_invocation - self.untraced.ms_per_invocation, 2)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "settings": self.settings,
-            "traced_ms_per_invocation": self.traced_ms,
-            "untraced_ms_per_invocation": self.untraced_ms,
+            "traced_ms_per_invocation": self.traced.ms_per_invocation,
+            "untraced_ms_per_invocation": self.untraced.ms_per_invocation,
             "overhead_ms_per_invocation": self.overhead_ms,
-            "traced_invocations": self.traced_invocations,
-            "untraced_invocations": self.untraced_invocations,
+            "traced_invocations": self.traced.invocations,
+            "untraced_invocations": self.untraced.invocations,
             "exported_traces": self.exported_traces,
             "rounds": [
                 {"traced_ms": traced.ms_per_invocation, "untraced_ms": untraced.ms_per_invocation}

@@ -215,10 +215,10 @@ def test_the_price_of_traces_is_measured_on_two_instances_side_by_side() -> None
 
     every, sampled = result.variants
     for variant in (every, sampled):
-        assert variant.traced_invocations > 0 and variant.untraced_invocations > 0
-        assert variant.traced_ms > 0 and variant.untraced_ms > 0
+        assert variant.traced.invocations > 0 and variant.untraced.invocations > 0
+        assert variant.traced.ms_per_invocation > 0 and variant.untraced.ms_per_invocation > 0
     # Every invocation of the traced instance is a trace; one in ten at most when sampled (warm-up calls included).
-    assert every.exported_traces >= every.traced_invocations
+    assert every.exported_traces >= every.traced.invocations
     assert sampled.exported_traces < every.exported_traces
     json.dumps(result.to_dict())
     assert "untraced ms/inv" in format_traces(result)
