@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from shared.actions import (
+    Action,
     AddParticipant,
     CancelAllMedia,
     HangUp,
@@ -125,6 +126,12 @@ class RecordingNotStarted:
 
 
 ActionResult = str | RecordingNotStarted | None
+CALL_ENDED_BEFORE_RECORDING = "The call ended before the recording started."
+
+
+def not_sent_to_an_ended_call(action: Action) -> ActionResult:
+    """The result of an action skipped because its call had ended."""
+    return RecordingNotStarted(CALL_ENDED_BEFORE_RECORDING) if isinstance(action, StartRecording) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,7 +286,8 @@ class Acs(ABC):
         self, call_connection_id: str, outbox: Outbox, *, clock: Callable[[], datetime]
     ) -> list[ActionResult]:
         """Issue an outbox's actions in order while its lease lasts; returns each action's result (a recording id or
-        RecordingNotStarted for StartRecording, else None). A call that is already gone (404) ends the batch quietly."""
+        RecordingNotStarted for StartRecording, else None). A call that is already gone (404) ends the batch quietly; a
+        StartRecording it skips is RecordingNotStarted, so the call's note says why nothing was recorded."""
         results: list[ActionResult] = []
         for index, action in enumerate(outbox.actions):
             if not outbox.leased(clock()):
@@ -294,7 +302,7 @@ class Acs(ABC):
                 results.append(await self._issue(call_connection_id, action, headers))
             except ResourceNotFoundError:
                 logger.warning("Call %s is gone; skipped %s and what followed it", call_connection_id, action.kind)
-                return results
+                return results + [not_sent_to_an_ended_call(skipped) for skipped in outbox.actions[index:]]
         return results
 
     async def probe(self, call_connection_id: str) -> CallProbe | None:

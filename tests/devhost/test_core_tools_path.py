@@ -160,6 +160,7 @@ def test_following_the_core_tools_steps_gets_a_recording_into_the_index(services
     emulator = EmulatorControl(f"http://127.0.0.1:{ports['emulator']}")
     caller = ScriptedCaller(emulator, "+14255550123", timeout=30).dial("+18005550100")
     caller.wait_for_prompt("press 1")
+    caller.wait_for_event("RecordingStateChanged")  # the recording starts just after the greeting is sent
     caller.hang_up()
     view = caller.wait_until_ended()
     [connection_id] = [c["callConnectionId"] for c in view["connections"]]

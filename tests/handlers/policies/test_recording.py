@@ -1,9 +1,10 @@
 """Recording policy: a recorded flow's call is recorded from connect, once, without delaying the greeting; state
 changes are noted."""
 
+import pytest
 from azure.core.exceptions import HttpResponseError
 
-from tests.fixtures.fakes import CALLER, answered_call, deliver, dispatch
+from tests.fixtures.fakes import CALLER, acs_not_found, answered_call, deliver, dispatch
 from tests.fixtures.recording_fakes import CONTAINER, recording_context, typed_event
 
 
@@ -58,6 +59,19 @@ async def test_a_recording_that_cannot_start_leaves_the_flow_going():
     assert state.step == "main-menu" and state.deadline > ctx.clock()  # the menu waits as usual
     assert state.data["recording"]["error"] == "Recording format is not supported"
     assert not state.data["recording"]["start"]  # nothing to pause later
+
+
+@pytest.mark.parametrize("gone_at", ["play", "start-recording"])
+async def test_a_caller_who_hangs_up_before_the_recording_starts_leaves_a_note_saying_so(gone_at):
+    ctx, acs, store = recording_context()
+    call = await answered_call(ctx)
+    acs.fail_with[gone_at] = acs_not_found("Call not found")  # the caller hung up during the greeting
+
+    await deliver(ctx, "call_connected", call)
+
+    note = store.states[call].data["recording"]
+    assert note["error"] == "The call ended before the recording started."
+    assert not note["start"] and not acs.recordings
 
 
 async def test_state_changes_are_noted_once_each():
