@@ -105,6 +105,7 @@ def test_a_redelivered_file_event_leaves_one_index_row(stack: LocalStack, contro
     caller = ScriptedCaller(control, "+14255550162").dial("+18005550100")
     call = wait_for_app_connection(control, caller.call_id)
     caller.wait_for_prompt("press 1")
+    caller.wait_for_event("RecordingStateChanged")  # the recording starts just after the greeting is sent
     caller.hang_up()
     [first] = wait_until(lambda: finished_recordings(api, call), "the recording's index row", timeout=15)
     [event] = [
