@@ -76,7 +76,9 @@ def create_app(config: EmulatorConfig, clock: Clock | None = None) -> web.Applic
 
 async def _backend_context(app: web.Application, config: EmulatorConfig, clock: Clock) -> AsyncIterator[None]:
     tokens = TokenIssuer(audience=config.jwt_audience, issuer=config.jwt_issuer)
-    connector = aiohttp.TCPConnector(ssl=client_ssl_context(config.trust_ca))
+    # No cap on connections (aiohttp's default is 100): ACS and Event Grid deliver each event on its own, and a cap
+    # would queue deliveries behind a slow app, so a load test would report the emulator's queue as the app's latency.
+    connector = aiohttp.TCPConnector(limit=0, ssl=client_ssl_context(config.trust_ca))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector) as session:
         holder: dict[str, Backend] = {}
 

@@ -1,9 +1,12 @@
 """Event Grid events of calls (contract §4): IncomingCall, CallStarted, CallEnded, CallParticipantAdded/Removed."""
 
+import asyncio
 import base64
+import contextlib
 import json
 
 import pytest
+from aiohttp import web
 from azure.communication.callautomation import CallAutomationClient, CommunicationUserIdentifier
 
 from emulator.control_client import EmulatorControl
@@ -96,3 +99,40 @@ def test_subscription_filters_event_types(
         assert eventgrid_receiver.types() == ["CallEnded"]
     finally:
         control.remove_subscription(eventgrid_receiver.url)
+
+
+class HoldingWebhook(EventGridRecorder):
+    """An Event Grid webhook that holds every notification until `together` are held at once (or a deadline passes),
+    and counts the most it held."""
+
+    def __init__(self, together: int) -> None:
+        super().__init__()
+        self.together = together
+        self.held = self.most = 0
+        self._all_here: asyncio.Event | None = None
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        if request.headers.get("aeg-event-type") == "SubscriptionValidation":
+            return await super()._receive(request)
+        self._all_here = self._all_here or asyncio.Event()
+        self.held += 1
+        self.most = max(self.most, self.held)
+        if self.held >= self.together:
+            self._all_here.set()
+        with contextlib.suppress(TimeoutError):  # the most held is then below `together`, which the test reports
+            await asyncio.wait_for(self._all_here.wait(), timeout=5)
+        self.held -= 1
+        return await super()._receive(request)
+
+
+def test_incoming_calls_are_delivered_at_once_however_slow_the_app_is(control: EmulatorControl) -> None:
+    calls = 150  # past aiohttp's default pool of 100 connections
+    with HoldingWebhook(together=calls) as webhook:
+        control.add_subscription(webhook.url, event_types=["IncomingCall"])
+        try:
+            for index in range(calls):
+                control.place_call(f"+1555123{index:04d}", APP_NUMBER)
+            webhook.wait_for("IncomingCall", count=calls, timeout=30)
+        finally:
+            control.remove_subscription(webhook.url)
+    assert webhook.most == calls
